@@ -1,0 +1,7 @@
+//! Built-ins: convert family.
+
+use super::Builtin;
+
+pub fn functions() -> Vec<Builtin> {
+    vec![]
+}

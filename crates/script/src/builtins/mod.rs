@@ -1,0 +1,150 @@
+//! The built-in function library, one module per family, and the registry that finds a
+//! function by name.
+//!
+//! A built-in is a plain `fn(&mut dyn Env, &[Value]) -> Result<Value>`. It works on whole
+//! vectors (DESIGN.md §3): resolve the type once, then run a tight loop over a typed slice.
+//! Functions whose name ends in `!` are pure here too: they return the new value, and the
+//! interpreter writes it back to the variable named by the first argument.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use value::{Table, Value};
+
+use crate::Result;
+
+pub mod aggregate;
+pub mod arith;
+pub mod compare;
+pub mod construct;
+pub mod convert;
+pub mod cumulative;
+pub mod moving;
+pub mod order;
+pub mod session;
+pub mod strings;
+pub mod tables;
+pub mod temporal;
+pub mod vectors;
+
+/// How a function behaves over a vector, which SQL needs to plan `group by` / `context by`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Element-wise or scalar-valued: `add`, `abs`, `string`, `iif`.
+    Scalar,
+    /// Reduces a vector to one value: `sum`, `avg`, `first`, `wavg`.
+    Aggregate,
+    /// Maps a vector to a vector of the same length, order-dependent: `cumsum`, `mavg`,
+    /// `prev`, `rank`.
+    Window,
+    /// Anything else (constructors, table functions, session functions).
+    Other,
+}
+
+/// One built-in function.
+#[derive(Clone, Copy)]
+pub struct Builtin {
+    pub name: &'static str,
+    pub min_args: usize,
+    pub max_args: usize,
+    pub kind: Kind,
+    pub f: fn(&mut dyn Env, &[Value]) -> Result<Value>,
+}
+
+impl std::fmt::Debug for Builtin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Builtin({})", self.name)
+    }
+}
+
+/// Shorthand to declare a built-in in a family's table.
+pub const fn builtin(
+    name: &'static str,
+    min_args: usize,
+    max_args: usize,
+    kind: Kind,
+    f: fn(&mut dyn Env, &[Value]) -> Result<Value>,
+) -> Builtin {
+    Builtin {
+        name,
+        min_args,
+        max_args,
+        kind,
+        f,
+    }
+}
+
+/// What a built-in may ask of the interpreter that runs it.
+pub trait Env {
+    /// Calls a function value (built-in, user function, lambda, partial application).
+    fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value>;
+    /// Sends text to the client as a `print` MSG block (or stdout in the console).
+    fn print(&mut self, text: &str);
+    /// A variable by name: local, then session, then shared.
+    fn get_var(&self, name: &str) -> Option<Value>;
+    /// Assigns a session variable, or replaces a shared object when `name` is shared.
+    fn set_var(&mut self, name: &str, v: Value) -> Result<()>;
+    /// Node and session services.
+    fn host(&self) -> &dyn Host;
+}
+
+/// Node and session facts and services that the server provides to scripts. The conformance
+/// runner uses `LocalHost`, a node with one session and no network.
+pub trait Host: Send + Sync {
+    /// `getNodeAlias()`.
+    fn node_alias(&self) -> String;
+    /// `getNodeType()`: 0 data node, 1 agent, 2 controller, 3 single, 4 compute node.
+    fn node_type(&self) -> i32;
+    /// The current session id.
+    fn session_id(&self) -> i64;
+    /// The logged-in user of the current session ("guest" when none).
+    fn user(&self) -> String;
+    /// `getConsoleJobs()`: running jobs of this node, including the current one.
+    fn console_jobs(&self) -> Table;
+    /// Checks a password and switches the current session to that user (`login`).
+    fn login(&self, user: &str, password: &str) -> Result<()>;
+    /// Switches the current session back to guest (`logout`).
+    fn logout(&self);
+    /// Publishes `v` as a shared object named `name` (`share`).
+    fn share(&self, name: &str, v: Value) -> Result<()>;
+    /// A shared object by name.
+    fn shared(&self, name: &str) -> Option<Value>;
+    /// Replaces a shared object (in-place updates of shared tables).
+    fn set_shared(&self, name: &str, v: Value) -> Result<()>;
+    /// Removes a shared object (`undef(name, SHARED)`); false when it did not exist.
+    fn unshare(&self, name: &str) -> bool;
+}
+
+/// Every built-in, by name. Names are case-sensitive as in DolphinDB.
+pub fn registry() -> &'static HashMap<&'static str, Builtin> {
+    static REGISTRY: OnceLock<HashMap<&'static str, Builtin>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let families: [fn() -> Vec<Builtin>; 13] = [
+            aggregate::functions,
+            arith::functions,
+            compare::functions,
+            construct::functions,
+            convert::functions,
+            cumulative::functions,
+            moving::functions,
+            order::functions,
+            session::functions,
+            strings::functions,
+            tables::functions,
+            temporal::functions,
+            vectors::functions,
+        ];
+        let mut map = HashMap::new();
+        for family in families {
+            for b in family() {
+                map.insert(b.name, b);
+            }
+        }
+        map
+    })
+}
+
+/// Looks up a built-in by name.
+pub fn lookup(name: &str) -> Option<&'static Builtin> {
+    registry().get(name)
+}

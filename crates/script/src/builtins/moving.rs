@@ -1,0 +1,7 @@
+//! Built-ins: moving family.
+
+use super::Builtin;
+
+pub fn functions() -> Vec<Builtin> {
+    vec![]
+}

@@ -1,0 +1,8 @@
+//! DolphinDB's script language: lexer, parser, interpreter, built-in library and SQL over
+//! in-memory tables.
+
+pub mod builtins;
+mod error;
+
+pub use builtins::{Builtin, Env, Host, Kind};
+pub use error::{Error, Result};

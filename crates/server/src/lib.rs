@@ -1,0 +1,1 @@
+//! The node: listener, protocol sniffing, sessions, jobs, auth, HTTP.
