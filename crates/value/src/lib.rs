@@ -6,6 +6,7 @@
 //! `display`; type conversion rules in `convert`.
 
 mod error;
+pub mod temporal;
 mod types;
 mod value;
 mod vector;
