@@ -10,6 +10,7 @@ pub mod temporal;
 mod types;
 mod value;
 mod vector;
+pub mod wire;
 
 pub use error::{Error, Result};
 pub use types::{null, Category, DataForm, DataType, Storage};
