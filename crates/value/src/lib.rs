@@ -5,6 +5,8 @@
 //! `temporal`; DolphinDB's text rendering of values (what `print` and `string` show) in
 //! `display`; type conversion rules in `convert`.
 
+pub mod convert;
+pub mod display;
 mod error;
 pub mod temporal;
 mod types;

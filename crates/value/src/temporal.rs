@@ -255,10 +255,9 @@ struct TimeParts {
 pub fn parse(text: &str, ty: DataType) -> Option<i64> {
     let p = parse_parts(text.trim())?;
     let civil = Civil {
-        days: match p.date {
-            Some((y, m, d)) => Some(ymd_to_days(y, m, d.unwrap_or(1)) as i64),
-            None => None,
-        },
+        days: p
+            .date
+            .map(|(y, m, d)| ymd_to_days(y, m, d.unwrap_or(1)) as i64),
         tod_ns: p.time.map(|t| tod_nanos(&t)).unwrap_or(0),
     };
     match shape(ty)? {
