@@ -19,6 +19,7 @@ pub mod compare;
 pub mod construct;
 pub mod convert;
 pub mod cumulative;
+mod kernels;
 pub mod moving;
 pub mod order;
 pub mod session;

@@ -1,0 +1,202 @@
+//! Data forms as the numeric families see them: a typed vector plus the shape to rebuild
+//! (scalar, vector, pair, matrix), and the broadcasting rules of binary operators.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use value::{Matrix, Value, Vector};
+
+use crate::{Error, Result};
+
+/// The shape of an argument whose payload is one typed vector.
+#[derive(Clone, Debug)]
+pub enum Form {
+    Scalar,
+    Vector,
+    Pair,
+    Matrix(MatrixShape),
+}
+
+#[derive(Clone, Debug)]
+pub struct MatrixShape {
+    pub rows: usize,
+    pub cols: usize,
+    pub row_labels: Option<Vector>,
+    pub col_labels: Option<Vector>,
+}
+
+impl Form {
+    /// Which form wins in a binary operation: matrix > pair > vector > scalar.
+    fn rank(&self) -> u8 {
+        match self {
+            Form::Scalar => 0,
+            Form::Vector => 1,
+            Form::Pair => 2,
+            Form::Matrix(_) => 3,
+        }
+    }
+
+    pub fn is_scalar(&self) -> bool {
+        matches!(self, Form::Scalar)
+    }
+}
+
+/// The form and payload of a scalar, vector, pair or matrix; None for other forms.
+pub fn split(v: &Value) -> Option<(Form, &Vector)> {
+    match v {
+        Value::Scalar(x) => Some((Form::Scalar, x)),
+        Value::Vector(x) => Some((Form::Vector, x)),
+        Value::Pair(x) => Some((Form::Pair, x)),
+        Value::Matrix(m) => Some((
+            Form::Matrix(MatrixShape {
+                rows: m.rows,
+                cols: m.cols,
+                row_labels: m.row_labels.clone(),
+                col_labels: m.col_labels.clone(),
+            }),
+            &m.data,
+        )),
+        _ => None,
+    }
+}
+
+/// Like `split`, with DolphinDB's error for an unsupported form.
+pub fn split_arg<'a>(name: &str, v: &'a Value) -> Result<(Form, &'a Vector)> {
+    split(v).ok_or_else(|| unsupported_form(name, v))
+}
+
+pub fn unsupported_form(name: &str, v: &Value) -> Error {
+    Error::new(format!(
+        "The function [{name}] doesn't support a {} argument.",
+        v.form().name().to_lowercase()
+    ))
+}
+
+/// Wraps `data` back into `form`.
+pub fn rebuild(form: &Form, data: Vector) -> Value {
+    match form {
+        Form::Scalar => Value::Scalar(data),
+        Form::Vector => Value::vector(data),
+        Form::Pair => Value::pair(data),
+        Form::Matrix(s) => Value::Matrix(Arc::new(Matrix {
+            data,
+            rows: s.rows,
+            cols: s.cols,
+            row_labels: s.row_labels.clone(),
+            col_labels: s.col_labels.clone(),
+        })),
+    }
+}
+
+/// Two operands of an element-wise operation, checked and aligned: both payloads are either
+/// `len` long or one element long (a broadcast scalar).
+pub struct Aligned<'a> {
+    pub form: Form,
+    pub a: Cow<'a, Vector>,
+    pub b: Cow<'a, Vector>,
+    pub len: usize,
+}
+
+/// Checks the sizes of two operands and picks the result form. A scalar broadcasts; a vector
+/// against a matrix with as many rows applies to every column, as DolphinDB does.
+pub fn align<'a>(name: &str, x: &'a Value, y: &'a Value) -> Result<Aligned<'a>> {
+    let (fa, a) = split_arg(name, x)?;
+    let (fb, b) = split_arg(name, y)?;
+    let form = if fa.rank() >= fb.rank() {
+        fa.clone()
+    } else {
+        fb.clone()
+    };
+    if fa.is_scalar() && fb.is_scalar() {
+        return Ok(Aligned {
+            form,
+            a: Cow::Borrowed(a),
+            b: Cow::Borrowed(b),
+            len: 1,
+        });
+    }
+    if fa.is_scalar() {
+        return Ok(Aligned {
+            form,
+            a: Cow::Borrowed(a),
+            b: Cow::Borrowed(b),
+            len: b.len(),
+        });
+    }
+    if fb.is_scalar() {
+        return Ok(Aligned {
+            form,
+            a: Cow::Borrowed(a),
+            b: Cow::Borrowed(b),
+            len: a.len(),
+        });
+    }
+    let (a, b) = match (&fa, &fb) {
+        (Form::Matrix(m), Form::Matrix(n)) if m.rows != n.rows || m.cols != n.cols => {
+            return Err(Error::new(format!(
+                "The function [{name}] expects two matrices of the same dimensions: \
+                 {}x{} vs {}x{}.",
+                m.rows, m.cols, n.rows, n.cols
+            )))
+        }
+        (Form::Matrix(m), Form::Vector) if b.len() == m.rows && m.cols != 1 => {
+            (Cow::Borrowed(a), Cow::Owned(tile(b, m.cols)))
+        }
+        (Form::Vector, Form::Matrix(m)) if a.len() == m.rows && m.cols != 1 => {
+            (Cow::Owned(tile(a, m.cols)), Cow::Borrowed(b))
+        }
+        _ => (Cow::Borrowed(a), Cow::Borrowed(b)),
+    };
+    if a.len() != b.len() {
+        return Err(Error::new(format!(
+            "The length of the vector {} does not match the length of the vector {} \
+             in function [{name}].",
+            a.len(),
+            b.len()
+        )));
+    }
+    let len = a.len();
+    Ok(Aligned { form, a, b, len })
+}
+
+/// `v` repeated `times` times (a vector applied to each column of a matrix).
+fn tile(v: &Vector, times: usize) -> Vector {
+    let n = v.len() as i64;
+    let idx: Vec<i64> = (0..times as i64 * n).map(|i| i % n.max(1)).collect();
+    v.take(&idx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(v: &[i32]) -> Value {
+        Value::vector(Vector::from_i32(value::DataType::Int, v.to_vec()))
+    }
+
+    #[test]
+    fn align_broadcasts_scalars_and_rejects_length_mismatch() {
+        let (one, v) = (Value::int(1), ints(&[1, 2, 3]));
+        let al = align("add", &one, &v).unwrap();
+        assert_eq!(al.len, 3);
+        assert!(matches!(al.form, Form::Vector));
+        let err = align("add", &ints(&[1, 2]), &ints(&[1, 2, 3]))
+            .err()
+            .unwrap();
+        assert!(err.message().contains("does not match"));
+    }
+
+    #[test]
+    fn vector_against_matrix_applies_per_column() {
+        let m = Value::Matrix(Arc::new(Matrix::new(
+            Vector::from_i32(value::DataType::Int, vec![1, 2, 3, 4]),
+            2,
+            2,
+        )));
+        let v = ints(&[10, 20]);
+        let al = align("add", &v, &m).unwrap();
+        assert_eq!(al.len, 4);
+        assert!(matches!(al.form, Form::Matrix(_)));
+        assert_eq!(al.a.len(), 4);
+    }
+}

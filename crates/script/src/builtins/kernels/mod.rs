@@ -1,0 +1,10 @@
+//! Shared machinery of the numeric built-in families (arith, compare, aggregate, cumulative,
+//! moving, order): element types, argument forms and broadcasting, type promotion, and the
+//! rolling-window primitives.
+
+pub mod form;
+pub mod num;
+pub mod promote;
+
+#[cfg(test)]
+pub mod test_env;
