@@ -879,6 +879,55 @@ mod tests {
         assert!(arr_d.is_array() && arr_d.ty == Double && arr_d.len() == 2);
     }
 
+    /// One vector per storage with nulls and extreme values.
+    fn samples() -> Vec<Vector> {
+        let mut out = Vec::new();
+        for ty in DataType::ALL.iter().copied().chain([Decimal128]) {
+            let v = match ty.storage() {
+                Storage::I8 => Vector::from_i8(ty, vec![i8::MIN, i8::MAX, -1, 0, 1]),
+                Storage::I16 => Vector::from_i16(vec![i16::MIN, i16::MAX, -1, 0]),
+                Storage::I32 => Vector::from_i32(ty, vec![i32::MIN, i32::MAX, i32::MIN + 1, -1, 0]),
+                Storage::I64 => Vector::from_i64(ty, vec![i64::MIN, i64::MAX, i64::MIN + 1, -1]),
+                Storage::I128 => Vector::new(ty, Data::I128(vec![i128::MIN, i128::MAX, 0, -1])),
+                Storage::F32 => Vector::from_f32(vec![null::F32, f32::MAX, f32::NAN, -0.5]),
+                Storage::F64 => Vector::from_f64(vec![null::F64, f64::MAX, f64::NAN, 1e300]),
+                Storage::Str => strs(&[
+                    "",
+                    "-9e999",
+                    "1e-400",
+                    "2022.13.40",
+                    "x\u{e9}",
+                    "99999999999999999999999",
+                ]),
+                Storage::Sym => Vector::new(ty, Data::Sym(SymbolVec::from_strings(&["", "1.5"]))),
+                Storage::Blob => Vector::new(ty, Data::Blob(vec![vec![0xff, 0xfe], vec![]])),
+                Storage::Void => Vector::nulls(ty, 2),
+                Storage::Any => Vector::from_values(vec![Value::int(1), Value::void()]),
+            };
+            out.push(Vector {
+                scale: if ty.is_decimal() { 3 } else { 0 },
+                ..v
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn every_type_to_every_type_never_panics() {
+        for v in samples() {
+            for to in DataType::ALL.iter().copied().chain([Decimal128]) {
+                for scale in [0u8, 2, 9] {
+                    if let Ok(out) = cast(&v, to, scale) {
+                        assert_eq!(out.len(), v.len(), "{:?} -> {to:?}", v.ty);
+                        for i in 0..out.len() {
+                            let _ = element_string(&out, i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn promotion() {
         assert_eq!(common_type(Int, Long), Long);

@@ -161,7 +161,7 @@ fn decompose(raw: i64, ty: DataType) -> Option<Civil> {
         }
         Shape::Clock { ns } => Civil {
             days: None,
-            tod_ns: (raw * ns).rem_euclid(NS_PER_DAY),
+            tod_ns: raw.rem_euclid(NS_PER_DAY / ns) * ns,
         },
     })
 }
@@ -182,8 +182,12 @@ fn compose(c: Civil, ty: DataType) -> Option<i64> {
         }
         Shape::Stamp { ns } => {
             let per_day = NS_PER_DAY / ns;
-            match c.days?.checked_mul(per_day) {
-                Some(v) => v + c.tod_ns / ns,
+            match c
+                .days?
+                .checked_mul(per_day)
+                .and_then(|v| v.checked_add(c.tod_ns / ns))
+            {
+                Some(v) => v,
                 None => return Some(null_raw(ty)),
             }
         }
@@ -646,6 +650,25 @@ mod tests {
         }
         for raw in [0i64, 86_399_999_999_999, 1] {
             assert_eq!(parse(&format(NanoTime, raw), NanoTime), Some(raw));
+        }
+    }
+
+    #[test]
+    fn extreme_raw_values_do_not_panic() {
+        for ty in DataType::ALL.iter().copied().filter(|t| t.is_temporal()) {
+            for raw in [
+                i64::MIN + 1,
+                i64::MAX,
+                i32::MIN as i64 + 1,
+                i32::MAX as i64,
+                -1,
+                0,
+            ] {
+                let _ = format(ty, raw);
+                for to in DataType::ALL.iter().copied().filter(|t| t.is_temporal()) {
+                    let _ = convert_temporal(raw, ty, to);
+                }
+            }
         }
     }
 
