@@ -19,6 +19,7 @@ pub mod compare;
 pub mod construct;
 pub mod convert;
 pub mod cumulative;
+mod data_util;
 mod kernels;
 pub mod moving;
 pub mod order;
