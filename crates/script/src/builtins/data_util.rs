@@ -349,15 +349,12 @@ pub(crate) fn same_form(like: &Value, out: Vector) -> Value {
 
 /// Converts `v` to `ty` by DolphinDB's rules (element-wise, nulls stay null).
 pub(crate) fn cast(v: &Vector, ty: DataType, scale: u8) -> Result<Vector> {
-    if v.ty == ty && (v.scale == scale || !ty.is_decimal()) && !v.is_array() {
-        return Ok(v.clone());
-    }
-    shim::cast(v, ty, scale)
+    Ok(value::convert::cast(v, ty, scale)?)
 }
 
 /// Converts a whole value, keeping its form.
 pub(crate) fn cast_value(v: &Value, ty: DataType, scale: u8) -> Result<Value> {
-    shim::cast_value(v, ty, scale)
+    Ok(value::convert::cast_value(v, ty, scale)?)
 }
 
 /// Raw element `i` of an integral storage as i64, with nulls as `i64::MIN`.
@@ -438,7 +435,7 @@ pub(crate) fn array_vector(ty: DataType, scale: u8, rows: &[Vector]) -> Result<V
 
 /// The text `string(x)` gives for element `i`.
 pub(crate) fn element_text(v: &Vector, i: usize) -> String {
-    shim::element_string(v, i)
+    value::display::element_string(v, i)
 }
 
 /// The rows `idx` of `t` (out-of-range indices give null rows), keeping names and kind.
@@ -451,9 +448,6 @@ pub(crate) fn table_take(t: &Table, idx: &[i64]) -> Table {
         kind: t.kind.clone(),
     }
 }
-
-#[path = "data_shim.rs"]
-mod shim;
 
 #[cfg(test)]
 pub(crate) mod test_env {
