@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use value::{Matrix, Value, Vector};
+use value::{Matrix, Table, Value, Vector};
 
 use crate::{Error, Result};
 
@@ -164,6 +164,91 @@ fn tile(v: &Vector, times: usize) -> Vector {
     let n = v.len() as i64;
     let idx: Vec<i64> = (0..times as i64 * n).map(|i| i % n.max(1)).collect();
     v.take(&idx)
+}
+
+/// Applies a reduction (vector -> one-element vector) DolphinDB-style: a scalar, vector or
+/// pair gives a scalar, a matrix gives one value per column (a vector), a table gives a
+/// one-row table.
+pub fn reduce_columns(
+    name: &str,
+    x: &Value,
+    f: impl Fn(&Vector) -> Result<Vector>,
+) -> Result<Value> {
+    match x {
+        Value::Scalar(v) => Ok(Value::Scalar(f(v)?)),
+        Value::Vector(v) | Value::Pair(v) => Ok(Value::Scalar(f(v)?)),
+        Value::Matrix(m) => {
+            let mut out: Option<Vector> = None;
+            for j in 0..m.cols {
+                let r = f(&m.column(j))?;
+                match &mut out {
+                    None => out = Some(r),
+                    Some(acc) => {
+                        if !acc.extend(&r) {
+                            return Err(Error::new(format!(
+                                "The function [{name}] gave mixed types across columns."
+                            )));
+                        }
+                    }
+                }
+            }
+            Ok(Value::vector(
+                out.unwrap_or_else(|| Vector::empty(m.data.ty)),
+            ))
+        }
+        Value::Table(t) => {
+            let mut cols = Vec::with_capacity(t.cols());
+            for c in &t.columns {
+                cols.push(f(c)?);
+            }
+            Ok(Value::table(Table::new(t.names.clone(), cols)))
+        }
+        _ => Err(unsupported_form(name, x)),
+    }
+}
+
+/// Applies a window function (vector -> vector of the same length) keeping the form: per
+/// column for a matrix or a table.
+pub fn map_columns(name: &str, x: &Value, f: impl Fn(&Vector) -> Result<Vector>) -> Result<Value> {
+    match x {
+        Value::Scalar(v) => Ok(Value::Scalar(f(v)?)),
+        Value::Vector(v) => Ok(Value::vector(f(v)?)),
+        Value::Pair(v) => Ok(Value::pair(f(v)?)),
+        Value::Matrix(m) => {
+            let mut out: Option<Vector> = None;
+            for j in 0..m.cols {
+                let r = f(&m.column(j))?;
+                match &mut out {
+                    None => out = Some(r),
+                    Some(acc) => {
+                        if !acc.extend(&r) {
+                            return Err(Error::new(format!(
+                                "The function [{name}] gave mixed types across columns."
+                            )));
+                        }
+                    }
+                }
+            }
+            let data = out.unwrap_or_else(|| Vector::empty(m.data.ty));
+            Ok(Value::Matrix(Arc::new(Matrix {
+                data,
+                rows: m.rows,
+                cols: m.cols,
+                row_labels: m.row_labels.clone(),
+                col_labels: m.col_labels.clone(),
+            })))
+        }
+        Value::Table(t) => {
+            let mut cols = Vec::with_capacity(t.cols());
+            for c in &t.columns {
+                cols.push(f(c)?);
+            }
+            let mut out = Table::new(t.names.clone(), cols);
+            out.name = t.name.clone();
+            Ok(Value::table(out))
+        }
+        _ => Err(unsupported_form(name, x)),
+    }
 }
 
 #[cfg(test)]

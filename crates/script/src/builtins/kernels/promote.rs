@@ -25,30 +25,17 @@ pub fn num_rank(t: DataType) -> Option<u8> {
     })
 }
 
-fn from_rank(r: u8) -> DataType {
-    match r {
-        0 => DataType::Bool,
-        1 => DataType::Char,
-        2 => DataType::Short,
-        3 => DataType::Int,
-        4 => DataType::Long,
-        5 => DataType::Float,
-        _ => DataType::Double,
-    }
-}
-
-/// The type two numeric operands are computed in: the higher of the two on the ladder,
-/// decimals counting as DOUBLE and VOID taking the other side's type. BOOL with BOOL gives
-/// INT, so `true + true` is 2.
+/// The type two numeric operands are computed in: `value::convert::common_type` (small
+/// integers widen to INT, INT with FLOAT stays FLOAT, LONG with FLOAT gives DOUBLE), with
+/// decimals read as DOUBLE and VOID taking the other side's type. None if either side is not
+/// numeric.
 pub fn common_numeric(a: DataType, b: DataType) -> Option<DataType> {
     let a = numeric_view(a)?;
     let b = numeric_view(b)?;
-    let r = match (a, b) {
-        (DataType::Void, DataType::Void) => return Some(DataType::Double),
-        (DataType::Void, x) | (x, DataType::Void) => num_rank(x)?,
-        (x, y) => num_rank(x)?.max(num_rank(y)?),
-    };
-    Some(if r == 0 { DataType::Int } else { from_rank(r) })
+    Some(match value::convert::common_type(a, b) {
+        DataType::Void => DataType::Double,
+        t => t,
+    })
 }
 
 /// How a numeric type takes part in arithmetic: decimals as DOUBLE; None if not numeric.
@@ -178,7 +165,9 @@ mod tests {
     fn common_numeric_follows_the_ladder() {
         use DataType::*;
         assert_eq!(common_numeric(Int, Double), Some(Double));
-        assert_eq!(common_numeric(Char, Short), Some(Short));
+        assert_eq!(common_numeric(Char, Short), Some(Int));
+        assert_eq!(common_numeric(Int, Float), Some(Float));
+        assert_eq!(common_numeric(Long, Float), Some(Double));
         assert_eq!(common_numeric(Bool, Bool), Some(Int));
         assert_eq!(common_numeric(Void, Long), Some(Long));
         assert_eq!(common_numeric(Int, String), None);
