@@ -1,8 +1,12 @@
 //! DolphinDB's script language: lexer, parser, interpreter, built-in library and SQL over
 //! in-memory tables.
 
+pub mod ast;
 pub mod builtins;
 mod error;
+pub mod lexer;
+pub mod literal;
+pub mod parser;
 
 pub use builtins::{Builtin, Env, Host, Kind};
 pub use error::{Error, Result};

@@ -88,6 +88,13 @@ pub trait Env {
     fn set_var(&mut self, name: &str, v: Value) -> Result<()>;
     /// Node and session services.
     fn host(&self) -> &dyn Host;
+    /// How the current built-in's arguments were written: for each argument, the alias after
+    /// `as` (`1..3 as a`), else the variable name (`table(x, y)`), else None. `table` and
+    /// similar functions name their columns with it. Empty when the call did not come from
+    /// script text (e.g. `env.call`).
+    fn arg_names(&self) -> Vec<Option<String>> {
+        Vec::new()
+    }
 }
 
 /// Node and session facts and services that the server provides to scripts. The conformance
