@@ -190,25 +190,29 @@ pub(crate) fn parse_interp(v: Option<&Value>) -> Result<Interp> {
 
 /// The `p`-th percentile (0..100) of values already sorted ascending.
 pub(crate) fn percentile_sorted(sorted: &[f64], p: f64, how: Interp) -> Option<f64> {
-    let n = sorted.len();
+    percentile_by(sorted.len(), p, how, |i| sorted[i])
+}
+
+/// The `p`-th percentile (0..100) of `n` ordered values, `get(i)` being the i-th smallest.
+pub(crate) fn percentile_by(
+    n: usize,
+    p: f64,
+    how: Interp,
+    get: impl Fn(usize) -> f64,
+) -> Option<f64> {
     if n == 0 || !(0.0..=100.0).contains(&p) {
         return None;
     }
     let pos = p / 100.0 * (n - 1) as f64;
-    let i = pos.floor() as usize;
+    let i = (pos.floor() as usize).min(n - 1);
     let j = (i + 1).min(n - 1);
     let frac = pos - i as f64;
-    let (lo, hi) = (sorted[i], sorted[j]);
+    let lo = get(i);
+    let hi = if frac > 0.0 { get(j) } else { lo };
     Some(match how {
         Interp::Linear => lo + (hi - lo) * frac,
         Interp::Lower => lo,
-        Interp::Higher => {
-            if frac > 0.0 {
-                hi
-            } else {
-                lo
-            }
-        }
+        Interp::Higher => hi,
         Interp::Nearest => {
             if frac > 0.5 {
                 hi
@@ -216,13 +220,7 @@ pub(crate) fn percentile_sorted(sorted: &[f64], p: f64, how: Interp) -> Option<f
                 lo
             }
         }
-        Interp::Midpoint => {
-            if frac > 0.0 {
-                (lo + hi) / 2.0
-            } else {
-                lo
-            }
-        }
+        Interp::Midpoint => (lo + hi) / 2.0,
     })
 }
 

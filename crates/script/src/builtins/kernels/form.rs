@@ -251,6 +251,53 @@ pub fn map_columns(name: &str, x: &Value, f: impl Fn(&Vector) -> Result<Vector>)
     }
 }
 
+/// Applies a two-argument window function: two vectors of one length give a vector; two
+/// matrices of one shape give a matrix, column by column.
+pub fn map_column_pairs(
+    name: &str,
+    x: &Value,
+    y: &Value,
+    f: impl Fn(&Vector, &Vector) -> Result<Vector>,
+) -> Result<Value> {
+    match (x, y) {
+        (Value::Matrix(a), Value::Matrix(b)) => {
+            if a.rows != b.rows || a.cols != b.cols {
+                return Err(Error::new(format!(
+                    "The arguments of [{name}] must have the same dimensions."
+                )));
+            }
+            let mut out: Option<Vector> = None;
+            for j in 0..a.cols {
+                let r = f(&a.column(j), &b.column(j))?;
+                match &mut out {
+                    None => out = Some(r),
+                    Some(acc) => {
+                        acc.extend(&r);
+                    }
+                }
+            }
+            let data = out.unwrap_or_else(|| Vector::empty(a.data.ty));
+            Ok(Value::Matrix(Arc::new(Matrix {
+                data,
+                rows: a.rows,
+                cols: a.cols,
+                row_labels: a.row_labels.clone(),
+                col_labels: a.col_labels.clone(),
+            })))
+        }
+        _ => {
+            let (fa, a) = split_arg(name, x)?;
+            let (_, b) = split_arg(name, y)?;
+            if a.len() != b.len() {
+                return Err(Error::new(format!(
+                    "The arguments of [{name}] must have the same length."
+                )));
+            }
+            Ok(rebuild(&fa, f(a, b)?))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 pub mod form;
 pub mod num;
 pub mod promote;
+pub mod window;
 
 #[cfg(test)]
 pub mod test_env;
