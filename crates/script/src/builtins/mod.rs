@@ -21,6 +21,7 @@ pub mod convert;
 pub mod cumulative;
 mod data_util;
 mod kernels;
+pub mod matrix;
 pub mod moving;
 pub mod order;
 pub mod session;
@@ -128,13 +129,14 @@ pub trait Host: Send + Sync {
 pub fn registry() -> &'static HashMap<&'static str, Builtin> {
     static REGISTRY: OnceLock<HashMap<&'static str, Builtin>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let families: [fn() -> Vec<Builtin>; 13] = [
+        let families: [fn() -> Vec<Builtin>; 14] = [
             aggregate::functions,
             arith::functions,
             compare::functions,
             construct::functions,
             convert::functions,
             cumulative::functions,
+            matrix::functions,
             moving::functions,
             order::functions,
             session::functions,
