@@ -5,11 +5,10 @@
 //! INT scalar 4, `INT[]` is 68, `DECIMAL32(2)` is `37 | 2 << 16`. [`type_arg`] reads one, and
 //! [`type_constant`] builds one; the interpreter uses the latter for type keywords.
 //!
-//! Column names: `table(X, ...)` cannot see how its arguments were written. For a call where
-//! some argument is `expr as name` or a plain variable, the interpreter calls
-//! `__table_named(names, args...)` instead (likewise `__keyedTable_named`,
-//! `__indexedTable_named`, `__streamTable_named`), where `names` is a STRING vector with one
-//! entry per argument after it (`""` where no name is known).
+//! Column names come from `Env::arg_names` (`expr as name`, or a variable's name). The
+//! internal `__table_named(names, args...)` (likewise `__keyedTable_named`,
+//! `__indexedTable_named`, `__streamTable_named`) takes them explicitly instead, as a STRING
+//! vector with one entry per argument after it (`""` where no name is known).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -434,8 +433,17 @@ fn names_arg(func: &str, v: &Value) -> Result<Vec<String>> {
     strings_arg(func, v, "names")
 }
 
-fn table(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    Ok(Value::table(build_table("table", args, &[])?))
+/// The names the interpreter knows for the current call's arguments ("" where none).
+fn env_names(env: &dyn Env) -> Vec<String> {
+    env.arg_names()
+        .into_iter()
+        .map(|n| n.unwrap_or_default())
+        .collect()
+}
+
+fn table(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let names = env_names(env);
+    Ok(Value::table(build_table("table", args, &names)?))
 }
 
 fn table_named(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
@@ -443,8 +451,9 @@ fn table_named(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     Ok(Value::table(build_table("table", &args[1..], &names)?))
 }
 
-fn stream_table(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    let mut t = build_table("streamTable", args, &[])?;
+fn stream_table(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let names = env_names(env);
+    let mut t = build_table("streamTable", args, &names)?;
     t.kind = TableKind::Stream;
     Ok(Value::table(t))
 }
@@ -508,8 +517,9 @@ pub(crate) fn dedupe_keys(t: Table, key_cols: &[usize]) -> Table {
     Table { columns, ..t }
 }
 
-fn keyed_table(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    keyed("keyedTable", args, &[], false)
+fn keyed_table(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let names = env_names(env);
+    keyed("keyedTable", args, names.get(1..).unwrap_or(&[]), false)
 }
 
 fn keyed_table_named(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
@@ -522,8 +532,9 @@ fn keyed_table_named(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     )
 }
 
-fn indexed_table(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    keyed("indexedTable", args, &[], true)
+fn indexed_table(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let names = env_names(env);
+    keyed("indexedTable", args, names.get(1..).unwrap_or(&[]), true)
 }
 
 fn indexed_table_named(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {

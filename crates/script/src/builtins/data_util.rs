@@ -647,3 +647,42 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod registry_tests {
+    use crate::builtins::*;
+
+    /// No two families register the same name (the registry would keep only one silently).
+    #[test]
+    fn data_family_names_are_unique() {
+        let mine: Vec<fn() -> Vec<Builtin>> = vec![
+            construct::functions,
+            convert::functions,
+            session::functions,
+            strings::functions,
+            tables::functions,
+            temporal::functions,
+            vectors::functions,
+        ];
+        let others: Vec<fn() -> Vec<Builtin>> = vec![
+            aggregate::functions,
+            arith::functions,
+            compare::functions,
+            cumulative::functions,
+            matrix::functions,
+            moving::functions,
+            order::functions,
+        ];
+        let mut seen = std::collections::HashMap::new();
+        for (i, family) in mine.iter().chain(others.iter()).enumerate() {
+            for b in family() {
+                if let Some(prev) = seen.insert(b.name, i) {
+                    panic!(
+                        "{} is registered twice (families {} and {})",
+                        b.name, prev, i
+                    );
+                }
+            }
+        }
+    }
+}
