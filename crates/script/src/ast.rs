@@ -446,3 +446,158 @@ pub struct DropStmt {
 pub struct Program {
     pub stmts: Vec<Stmt>,
 }
+
+/// Precedence of a binary operator, as the parser uses it (higher binds tighter).
+pub fn precedence(op: BinOp) -> u8 {
+    use BinOp::*;
+    match op {
+        Or => 1,
+        And => 2,
+        Eq | Ne | Lt | Le | Gt | Ge => 3,
+        BitOr => 4,
+        BitXor => 5,
+        BitAnd => 6,
+        Shl | Shr => 7,
+        Add | Sub => 8,
+        Pair | Seq => 15,
+        _ => 10,
+    }
+}
+
+fn write_list(f: &mut std::fmt::Formatter<'_>, items: &[Expr]) -> std::fmt::Result {
+    for (i, e) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{}", e)?;
+    }
+    Ok(())
+}
+
+fn write_operand(f: &mut std::fmt::Formatter<'_>, e: &Expr, min: u8) -> std::fmt::Result {
+    match e {
+        Expr::Binary(op, ..) if precedence(*op) < min => write!(f, "({})", e),
+        _ => write!(f, "{}", e),
+    }
+}
+
+/// Script text for an expression, as metacode prints it (`< x + 1 >`) and as SQL names
+/// computed columns.
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expr::Const(v) => match v {
+                Value::Scalar(s) if s.ty.is_literal() && !s.is_null(0) => {
+                    write!(f, "\"{}\"", v.as_str().unwrap_or(""))
+                }
+                Value::Scalar(s) if s.is_null(0) => f.write_str("NULL"),
+                _ => f.write_str(&value::display::to_display(v)),
+            },
+            Expr::Var(n) => f.write_str(n),
+            Expr::Unary(UnOp::Neg, e) => {
+                f.write_str("-")?;
+                write_operand(f, e, 16)
+            }
+            Expr::Unary(UnOp::Not, e) => {
+                f.write_str("!")?;
+                write_operand(f, e, 16)
+            }
+            Expr::Binary(op, a, b) => {
+                let p = precedence(*op);
+                write_operand(f, a, p)?;
+                write!(f, " {} ", op.symbol())?;
+                write_operand(f, b, p + 1)
+            }
+            Expr::Call(func, args) => {
+                write!(f, "{}(", func)?;
+                write_list(f, args)?;
+                f.write_str(")")
+            }
+            Expr::Method(o, n, args) => {
+                write!(f, "{}.{}(", o, n)?;
+                write_list(f, args)?;
+                f.write_str(")")
+            }
+            Expr::Partial(func, args) => {
+                write!(f, "{}{{", func)?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    if let Some(a) = a {
+                        write!(f, "{}", a)?;
+                    }
+                }
+                f.write_str("}")
+            }
+            Expr::Template(t, func, args) => {
+                write!(f, "{}:{}(", func, t.letter)?;
+                write_list(f, args)?;
+                f.write_str(")")
+            }
+            Expr::TemplateFunc(t, func) => write!(f, "{}:{}", func, t.letter),
+            Expr::OpFunc(op) => f.write_str(op.symbol()),
+            Expr::Index(o, idx) => {
+                write!(f, "{}[", o)?;
+                write_list(f, idx)?;
+                f.write_str("]")
+            }
+            Expr::Member(o, n) => write!(f, "{}.{}", o, n),
+            Expr::Vector(items) => {
+                f.write_str("[")?;
+                write_list(f, items)?;
+                f.write_str("]")
+            }
+            Expr::Tuple(items) => {
+                f.write_str("(")?;
+                write_list(f, items)?;
+                f.write_str(")")
+            }
+            Expr::Dict(entries) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}: {}", k, v)?;
+                }
+                f.write_str("}")
+            }
+            Expr::Alias(e, n) => write!(f, "{} as {}", e, n),
+            Expr::NamedArg(n, e) => write!(f, "{}={}", n, e),
+            Expr::Lambda(d) => f.write_str(d.source.trim()),
+            Expr::Code(e) => write!(f, "<{}>", e),
+            Expr::Select(s) => {
+                f.write_str(if s.exec { "exec " } else { "select " })?;
+                for (i, it) in s.items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}", it.expr)?;
+                    if let Some(a) = &it.alias {
+                        write!(f, " as {}", a)?;
+                    }
+                }
+                if let Some(FromClause::Table(t, _)) = &s.from {
+                    write!(f, " from {}", t)?;
+                }
+                if !s.where_.is_empty() {
+                    f.write_str(" where ")?;
+                    write_list(f, &s.where_)?;
+                }
+                Ok(())
+            }
+            Expr::Case(arms, other) => {
+                f.write_str("case")?;
+                for (c, v) in arms {
+                    write!(f, " when {} then {}", c, v)?;
+                }
+                if let Some(o) = other {
+                    write!(f, " else {}", o)?;
+                }
+                f.write_str(" end")
+            }
+            Expr::Star => f.write_str("*"),
+        }
+    }
+}

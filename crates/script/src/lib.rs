@@ -4,9 +4,13 @@
 pub mod ast;
 pub mod builtins;
 mod error;
+pub mod interp;
 pub mod lexer;
 pub mod literal;
 pub mod parser;
+pub mod session;
+pub mod sql;
 
 pub use builtins::{Builtin, Env, Host, Kind};
 pub use error::{Error, Result};
+pub use session::{LocalHost, Session};

@@ -20,6 +20,7 @@ pub mod construct;
 pub mod convert;
 pub mod cumulative;
 mod data_util;
+pub mod higher_order;
 mod kernels;
 pub mod matrix;
 pub mod moving;
@@ -129,13 +130,14 @@ pub trait Host: Send + Sync {
 pub fn registry() -> &'static HashMap<&'static str, Builtin> {
     static REGISTRY: OnceLock<HashMap<&'static str, Builtin>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let families: [fn() -> Vec<Builtin>; 14] = [
+        let families: [fn() -> Vec<Builtin>; 15] = [
             aggregate::functions,
             arith::functions,
             compare::functions,
             construct::functions,
             convert::functions,
             cumulative::functions,
+            higher_order::functions,
             matrix::functions,
             moving::functions,
             order::functions,

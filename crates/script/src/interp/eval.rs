@@ -1,0 +1,551 @@
+//! Expressions and calls.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use value::{DataType, Dict, Value, Vector};
+
+use super::func::{as_code, as_function, Callable, CodeValue, FunctionValue};
+use super::{Flow, Frame, Interpreter, CALL_DEPTH_MAX};
+use crate::ast::*;
+use crate::builtins::{lookup, Builtin};
+use crate::literal::vector_from_scalars;
+use crate::{Error, Result};
+
+/// Type constants, form constants and other named constants of the language.
+pub fn constant(name: &str) -> Option<Value> {
+    let form = |f: i32| Some(Value::int(f));
+    match name {
+        "SCALAR" => return form(0),
+        "VECTOR" => return form(1),
+        "PAIR" => return form(2),
+        "MATRIX" => return form(3),
+        "SET" => return form(4),
+        "DICT" => return form(5),
+        "TABLE" => return form(6),
+        "VAR" => return form(0),
+        "SHARED" => return form(1),
+        "DEF" => return form(2),
+        "DFLT" => return Some(Value::void()),
+        "pi" => return Some(Value::double(std::f64::consts::PI)),
+        _ => {}
+    }
+    if name.chars().any(|c| c.is_ascii_lowercase()) {
+        return None;
+    }
+    let ty = match name {
+        "COMPRESSED" => DataType::Compress,
+        _ => DataType::from_name(name)?,
+    };
+    Some(Value::int(ty.code() as i32))
+}
+
+impl Interpreter<'_> {
+    pub fn eval(&mut self, e: &Expr) -> Result<Value> {
+        match e {
+            Expr::Const(v) => Ok(v.clone()),
+            Expr::Var(name) => self.eval_var(name),
+            Expr::Unary(op, a) => {
+                let v = self.eval(a)?;
+                self.call_builtin_name(op.function_name(), vec![v])
+            }
+            Expr::Binary(op, a, b) => self.eval_binary(*op, a, b),
+            Expr::Call(f, args) => self.eval_call(f, args),
+            Expr::Method(obj, name, args) => {
+                let mut all = Vec::with_capacity(args.len() + 1);
+                all.push((**obj).clone());
+                all.extend(args.iter().cloned());
+                self.eval_call(&Expr::Var(name.clone()), &all)
+            }
+            Expr::Partial(f, args) => {
+                let fv = self.eval_function(f)?;
+                let Some(func) = as_function(&fv).cloned() else {
+                    return Err(Error::new("Partial application needs a function"));
+                };
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(match a {
+                        Some(e) => Some(self.eval(e)?),
+                        None => None,
+                    });
+                }
+                Ok(FunctionValue::value(Callable::Partial(
+                    Arc::new(func),
+                    vals,
+                )))
+            }
+            Expr::Template(t, f, args) => {
+                let fv = self.eval_function(f)?;
+                let mut vals = vec![fv];
+                for a in args {
+                    vals.push(self.eval(a)?);
+                }
+                self.call_builtin_name(t.function_name(), vals)
+            }
+            Expr::TemplateFunc(t, f) => {
+                let fv = self.eval_function(f)?;
+                let Some(func) = as_function(&fv).cloned() else {
+                    return Err(Error::new("A template needs a function"));
+                };
+                Ok(FunctionValue::value(Callable::Template(*t, Arc::new(func))))
+            }
+            Expr::OpFunc(op) => self.builtin_value(op.function_name()),
+            Expr::Index(obj, idx) => self.eval_index(obj, idx),
+            Expr::Member(obj, name) => {
+                let v = self.eval(obj)?;
+                super::index::member(&v, name)
+            }
+            Expr::Vector(items) => {
+                let vals = items
+                    .iter()
+                    .map(|x| self.eval(x))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(make_vector(vals))
+            }
+            Expr::Tuple(items) => {
+                let vals = items
+                    .iter()
+                    .map(|x| self.eval(x))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Value::tuple(vals))
+            }
+            Expr::Dict(entries) => self.eval_dict(entries),
+            Expr::Alias(e, _) => self.eval(e),
+            Expr::NamedArg(name, e) => {
+                // Outside a call's argument list `name = e` is a comparison.
+                let l = self.eval_var(name)?;
+                let r = self.eval(e)?;
+                self.call_builtin_name("eq", vec![l, r])
+            }
+            Expr::Lambda(def) => {
+                let captured = match self.frames.last() {
+                    Some(f) => {
+                        let mut all = (*f.captured).clone();
+                        all.extend(f.locals.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        Arc::new(all)
+                    }
+                    None => Arc::new(HashMap::new()),
+                };
+                Ok(FunctionValue::value(Callable::User(def.clone(), captured)))
+            }
+            Expr::Code(e) => Ok(Value::Object(Arc::new(CodeValue {
+                expr: (**e).clone(),
+            }))),
+            Expr::Select(s) => crate::sql::execute_select(self, s),
+            Expr::Case(arms, other) => self.eval_case(arms, other.as_deref()),
+            Expr::Star => Err(self.syntax_error("Cannot recognize the token *")),
+        }
+    }
+
+    fn eval_var(&mut self, name: &str) -> Result<Value> {
+        if let Some(v) = self.lookup_var(name) {
+            return Ok(v);
+        }
+        if let Some(v) = self.resolve_function(name) {
+            return Ok(v);
+        }
+        if let Some(v) = constant(name) {
+            return Ok(v);
+        }
+        Err(self.syntax_error(&format!("Cannot recognize the token {}", name)))
+    }
+
+    /// A named function as a value: user-defined first, then built-in.
+    pub fn resolve_function(&self, name: &str) -> Option<Value> {
+        if let Some(def) = self.state.funcs.get(name) {
+            return Some(FunctionValue::value(Callable::User(
+                def.clone(),
+                Arc::new(HashMap::new()),
+            )));
+        }
+        lookup(name).map(FunctionValue::builtin)
+    }
+
+    fn builtin_value(&self, name: &str) -> Result<Value> {
+        match lookup(name) {
+            Some(b) => Ok(FunctionValue::builtin(b)),
+            None => Err(Error::new(format!(
+                "Can't recognize function name {}",
+                name
+            ))),
+        }
+    }
+
+    /// Evaluates an expression in function position: a name is looked up as a function first.
+    pub(crate) fn eval_function(&mut self, f: &Expr) -> Result<Value> {
+        if let Expr::Var(name) = f {
+            if let Some(v) = self.lookup_var(name) {
+                if as_function(&v).is_some() {
+                    return Ok(v);
+                }
+            }
+            return match self.resolve_function(name) {
+                Some(v) => Ok(v),
+                None => Err(Error::new(format!(
+                    "Can't recognize function name {}",
+                    name
+                ))),
+            };
+        }
+        self.eval(f)
+    }
+
+    fn eval_binary(&mut self, op: BinOp, a: &Expr, b: &Expr) -> Result<Value> {
+        let l = self.eval(a)?;
+        // Scalar `&&`/`||` stop early, so `i < n && x[i] > 0` never reads past the end.
+        if matches!(op, BinOp::And | BinOp::Or) {
+            if let Value::Scalar(s) = &l {
+                if !s.ty.is_literal() && !s.is_null(0) {
+                    let truth = s.f64_at(0).map(|x| x != 0.0).unwrap_or(false);
+                    if truth == (op == BinOp::Or) {
+                        return Ok(Value::bool(truth));
+                    }
+                }
+            }
+        }
+        let r = self.eval(b)?;
+        self.call_builtin_name(op.function_name(), vec![l, r])
+    }
+
+    fn eval_case(&mut self, arms: &[(Expr, Expr)], other: Option<&Expr>) -> Result<Value> {
+        // Built as nested `iif` so it works on whole columns.
+        let mut acc = match other {
+            Some(e) => self.eval(e)?,
+            None => Value::void(),
+        };
+        for (c, v) in arms.iter().rev() {
+            let cv = self.eval(c)?;
+            let vv = self.eval(v)?;
+            acc = self.call_builtin_name("iif", vec![cv, vv, acc])?;
+        }
+        Ok(acc)
+    }
+
+    fn eval_dict(&mut self, entries: &[(Expr, Expr)]) -> Result<Value> {
+        let mut keys = Vec::with_capacity(entries.len());
+        let mut vals = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            keys.push(self.eval(k)?);
+            vals.push(self.eval(v)?);
+        }
+        let Some(kv) = vector_from_scalars(&keys) else {
+            return Err(Error::new(
+                "The keys of a dictionary must be scalars of one type",
+            ));
+        };
+        let vv = match vector_from_scalars(&vals) {
+            Some(v) if v.ty != DataType::Void => v,
+            _ => Vector::from_values(vals),
+        };
+        let mut d = Dict::from_vectors(kv, vv);
+        d.ordered = true;
+        Ok(Value::dict(d))
+    }
+
+    /// Evaluates call arguments; keyword arguments keep their names.
+    fn eval_args(&mut self, args: &[Expr]) -> Result<(Vec<Value>, Vec<Option<String>>)> {
+        let mut vals = Vec::with_capacity(args.len());
+        let mut names = Vec::with_capacity(args.len());
+        for a in args {
+            match a {
+                Expr::NamedArg(n, e) => {
+                    vals.push(self.eval(e)?);
+                    names.push(Some(n.clone()));
+                }
+                Expr::Alias(e, n) => {
+                    vals.push(self.eval(e)?);
+                    names.push(Some(n.clone()));
+                }
+                Expr::Var(n) => {
+                    vals.push(self.eval(a)?);
+                    names.push(Some(n.clone()));
+                }
+                Expr::Star => {
+                    vals.push(Value::void());
+                    names.push(None);
+                }
+                _ => {
+                    vals.push(self.eval(a)?);
+                    names.push(None);
+                }
+            }
+        }
+        Ok((vals, names))
+    }
+
+    fn eval_call(&mut self, f: &Expr, args: &[Expr]) -> Result<Value> {
+        let Expr::Var(name) = f else {
+            let fv = self.eval(f)?;
+            let (vals, _) = self.eval_args(args)?;
+            return self.call_value(&fv, vals);
+        };
+        // A variable holding a function shadows functions of the same name.
+        let var_fn = self.lookup_var(name).filter(|v| as_function(v).is_some());
+        if var_fn.is_none() && !self.state.funcs.contains_key(name) {
+            if let Some(v) = self.special_call(name, args)? {
+                return Ok(v);
+            }
+        }
+        let fv = match var_fn {
+            Some(v) => v,
+            None => match self.resolve_function(name) {
+                Some(v) => v,
+                None => {
+                    return Err(Error::new(format!(
+                        "Can't recognize function name {}",
+                        name
+                    )))
+                }
+            },
+        };
+        let (vals, names) = self.eval_args(args)?;
+        let result = match as_function(&fv).map(|f| f.callable.clone()) {
+            Some(Callable::Builtin(b)) => self.call_builtin(b, vals, names)?,
+            Some(Callable::User(def, cap)) => {
+                let (r, mutated) = self.call_user(&def, &cap, vals)?;
+                for (i, v) in mutated {
+                    if let Some(Expr::Var(arg)) = args.get(i) {
+                        self.assign_var(arg, v)?;
+                    }
+                }
+                r
+            }
+            Some(_) => self.call_value(&fv, vals)?,
+            None => {
+                return Err(Error::new(format!(
+                    "Can't recognize function name {}",
+                    name
+                )))
+            }
+        };
+        // In-place functions write their result back to the variable they were given.
+        if name.ends_with('!') {
+            if let Some(Expr::Var(target)) = args.first() {
+                if self.lookup_plain_var(target).is_some() {
+                    self.assign_var(target, result.clone())?;
+                }
+            }
+        }
+        Ok(result)
+    }
+
+    /// Calls whose arguments the interpreter treats specially.
+    fn special_call(&mut self, name: &str, args: &[Expr]) -> Result<Option<Value>> {
+        match name {
+            "DECIMAL32" | "DECIMAL64" | "DECIMAL128" if args.len() == 1 => {
+                let scale = self.eval(&args[0])?.as_i64().unwrap_or(0);
+                let ty = DataType::from_name(name).unwrap_or(DataType::Decimal64);
+                let code = ty.code() as i64 | ((scale & 0xFF) << 16);
+                Ok(Some(Value::int(code as i32)))
+            }
+            "table" | "keyedTable" | "indexedTable" | "streamTable" | "keyedStreamTable" => {
+                let named = format!("__{}_named", name);
+                let Some(b) = lookup(&named) else {
+                    return Ok(None);
+                };
+                if !args
+                    .iter()
+                    .any(|a| matches!(a, Expr::Alias(..) | Expr::Var(_)))
+                {
+                    return Ok(None);
+                }
+                let (mut vals, names) = self.eval_args(args)?;
+                let names: Vec<String> = names.into_iter().map(|n| n.unwrap_or_default()).collect();
+                vals.insert(0, Value::vector(Vector::from_strings(names)));
+                Ok(Some(self.call_builtin(b, vals, Vec::new())?))
+            }
+            "eval" if args.len() == 1 => {
+                let v = self.eval(&args[0])?;
+                match as_code(&v) {
+                    Some(e) => {
+                        let e = e.clone();
+                        Ok(Some(self.eval(&e)?))
+                    }
+                    None => Ok(Some(v)),
+                }
+            }
+            "objByName" if !args.is_empty() => {
+                let n = self.eval(&args[0])?;
+                let n = n.as_str().unwrap_or("").to_string();
+                match self.lookup_var(&n) {
+                    Some(v) => Ok(Some(v)),
+                    None => Err(Error::new(format!("Can't find the object with name {}", n))),
+                }
+            }
+            "defined" if !args.is_empty() => {
+                let n = self.eval(&args[0])?;
+                let n = n.as_str().unwrap_or("").to_string();
+                Ok(Some(Value::bool(self.lookup_var(&n).is_some())))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Calls a function value with evaluated arguments.
+    pub fn call_value(&mut self, f: &Value, args: Vec<Value>) -> Result<Value> {
+        let Some(func) = as_function(f) else {
+            if let Some(s) = f.as_str() {
+                // A function given by name, as `call("add", 1, 2)` allows.
+                if let Some(fv) = self.resolve_function(s) {
+                    return self.call_value(&fv, args);
+                }
+            }
+            return Err(Error::new(format!(
+                "{} is not a function",
+                value::display::to_display(f)
+            )));
+        };
+        let callable = func.callable.clone();
+        self.call_callable(&callable, args)
+    }
+
+    fn call_callable(&mut self, c: &Callable, args: Vec<Value>) -> Result<Value> {
+        match c {
+            Callable::Builtin(b) => self.call_builtin(b, args, Vec::new()),
+            Callable::User(def, cap) => Ok(self.call_user(def, cap, args)?.0),
+            Callable::Partial(f, fixed) => {
+                let mut rest = args.into_iter();
+                let mut all: Vec<Value> = Vec::with_capacity(fixed.len());
+                for slot in fixed {
+                    match slot {
+                        Some(v) => all.push(v.clone()),
+                        None => match rest.next() {
+                            Some(v) => all.push(v),
+                            None => break,
+                        },
+                    }
+                }
+                all.extend(rest);
+                let inner = f.callable.clone();
+                self.call_callable(&inner, all)
+            }
+            Callable::Template(t, f) => {
+                let mut all = vec![Value::Object(f.clone())];
+                all.extend(args);
+                self.call_builtin_name(t.function_name(), all)
+            }
+        }
+    }
+
+    pub fn call_builtin_name(&mut self, name: &str, args: Vec<Value>) -> Result<Value> {
+        match lookup(name) {
+            Some(b) => self.call_builtin(b, args, Vec::new()),
+            None => Err(Error::new(format!(
+                "Can't recognize function name {}",
+                name
+            ))),
+        }
+    }
+
+    fn call_builtin(
+        &mut self,
+        b: &'static Builtin,
+        args: Vec<Value>,
+        names: Vec<Option<String>>,
+    ) -> Result<Value> {
+        let n = args.len();
+        if n < b.min_args || n > b.max_args {
+            let expected = if b.min_args == b.max_args {
+                b.min_args.to_string()
+            } else {
+                format!("{}~{}", b.min_args, b.max_args)
+            };
+            return Err(Error::new(format!(
+                "The function [{}] expects {} argument(s), but the actual number of arguments is {}",
+                b.name, expected, n
+            )));
+        }
+        let saved = std::mem::replace(&mut self.arg_names, names);
+        let r = (b.f)(self, &args);
+        self.arg_names = saved;
+        r
+    }
+
+    /// Runs a user function; also returns the final values of its `mutable` parameters by
+    /// argument position, for the caller to write back.
+    pub(crate) fn call_user(
+        &mut self,
+        def: &FuncDef,
+        captured: &Arc<HashMap<String, Value>>,
+        args: Vec<Value>,
+    ) -> Result<(Value, Vec<(usize, Value)>)> {
+        let n = args.len();
+        let required = def.params.iter().filter(|p| p.default.is_none()).count();
+        if n > def.params.len() || n < required {
+            let name = if def.name.is_empty() {
+                "lambda"
+            } else {
+                &def.name
+            };
+            return Err(Error::new(format!(
+                "The function [{}] expects {} argument(s), but the actual number of arguments is {}",
+                name,
+                def.params.len(),
+                n
+            )));
+        }
+        if self.frames.len() as u32 >= CALL_DEPTH_MAX {
+            return Err(Error::new(format!(
+                "Exceeded the maximum recursive depth of {} function calls",
+                CALL_DEPTH_MAX
+            )));
+        }
+        let mut locals = HashMap::with_capacity(def.params.len());
+        let mut args = args.into_iter();
+        let mut defaults = Vec::new();
+        for p in &def.params {
+            match args.next() {
+                Some(v) => {
+                    locals.insert(p.name.clone(), v);
+                }
+                None => defaults.push(p),
+            }
+        }
+        self.frames.push(Frame {
+            locals,
+            captured: captured.clone(),
+        });
+        let saved_line = self.line;
+        let r = self.run_user_body(def, &defaults);
+        self.line = saved_line;
+        let frame = self.frames.pop();
+        let result = r?;
+        let mut mutated = Vec::new();
+        if let Some(frame) = frame {
+            for (i, p) in def.params.iter().enumerate().take(n) {
+                if p.mutable {
+                    if let Some(v) = frame.locals.get(&p.name) {
+                        mutated.push((i, v.clone()));
+                    }
+                }
+            }
+        }
+        Ok((result, mutated))
+    }
+
+    fn run_user_body(&mut self, def: &FuncDef, defaults: &[&Param]) -> Result<Value> {
+        for p in defaults {
+            if let Some(e) = &p.default {
+                let v = self.eval(e)?;
+                self.assign_var(&p.name, v)?;
+            }
+        }
+        match self.exec_block(&def.body)? {
+            Flow::Return(v) => Ok(v),
+            _ => Ok(Value::void()),
+        }
+    }
+}
+
+/// `[a, b, c]`: a typed vector when the items are scalars of one type, else a tuple.
+pub fn make_vector(vals: Vec<Value>) -> Value {
+    if vals.is_empty() {
+        return Value::tuple(vals);
+    }
+    if vals.iter().all(|v| matches!(v, Value::Scalar(_))) {
+        if let Some(v) = vector_from_scalars(&vals) {
+            return Value::vector(v);
+        }
+    }
+    Value::tuple(vals)
+}

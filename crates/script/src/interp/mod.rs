@@ -1,0 +1,211 @@
+//! The tree-walking interpreter. Every operator is a call of a whole-vector built-in, so the
+//! cost of walking the tree is per vector operation, not per element (DESIGN.md §3).
+//!
+//! Scopes: a user function sees its parameters and locals (and, for a lambda written inside a
+//! function, the enclosing locals it captured), then shared objects, never session variables,
+//! as in DolphinDB. Top-level code sees session variables, then shared objects. SQL pushes
+//! column scopes, which are searched first.
+
+mod assign;
+mod eval;
+pub mod func;
+mod index;
+pub mod items;
+mod stmt;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use value::{Table, Value};
+
+use crate::ast::FuncDef;
+use crate::builtins::{Env, Host};
+use crate::{Error, Result};
+
+pub use func::{as_code, as_function, Callable, CodeValue, FunctionValue};
+
+/// Deepest nesting of user-function calls.
+pub const CALL_DEPTH_MAX: u32 = 512;
+
+/// Session state that outlives one script: variables and user-defined functions.
+#[derive(Default, Debug, Clone)]
+pub struct SessionState {
+    pub vars: HashMap<String, Value>,
+    pub funcs: HashMap<String, Arc<FuncDef>>,
+}
+
+/// Names visible to SQL expressions: a table's columns (case-insensitive) or named values.
+pub enum Scope {
+    Table(Arc<Table>),
+    Values(HashMap<String, Value>),
+}
+
+impl Scope {
+    fn get(&self, name: &str) -> Option<Value> {
+        match self {
+            Scope::Table(t) => t.column(name).map(|c| Value::Vector(c.clone())),
+            Scope::Values(m) => m.get(name).cloned(),
+        }
+    }
+}
+
+/// A user function's frame.
+struct Frame {
+    locals: HashMap<String, Value>,
+    captured: Arc<HashMap<String, Value>>,
+}
+
+/// Control flow out of a statement.
+pub(crate) enum Flow {
+    /// The statement finished; an expression statement carries its value.
+    Normal(Option<Value>),
+    Break,
+    Continue,
+    Return(Value),
+}
+
+pub struct Interpreter<'a> {
+    pub state: &'a mut SessionState,
+    host: Arc<dyn Host>,
+    out: &'a mut dyn FnMut(&str),
+    frames: Vec<Frame>,
+    scopes: Vec<Scope>,
+    /// Line of the statement being run, for error messages.
+    line: u32,
+    /// How the current built-in call's arguments were written (`Env::arg_names`).
+    arg_names: Vec<Option<String>>,
+}
+
+impl<'a> Interpreter<'a> {
+    pub fn new(
+        state: &'a mut SessionState,
+        host: Arc<dyn Host>,
+        out: &'a mut dyn FnMut(&str),
+    ) -> Interpreter<'a> {
+        Interpreter {
+            state,
+            host,
+            out,
+            frames: Vec::new(),
+            scopes: Vec::new(),
+            line: 1,
+            arg_names: Vec::new(),
+        }
+    }
+
+    pub fn host_arc(&self) -> Arc<dyn Host> {
+        self.host.clone()
+    }
+
+    /// Runs `f` with a SQL scope pushed: names resolve to its columns first.
+    pub fn with_scope<T>(
+        &mut self,
+        scope: Scope,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        self.scopes.push(scope);
+        let r = f(self);
+        self.scopes.pop();
+        r
+    }
+
+    /// Is `name` a function the parser should treat as one (user-defined or built-in)?
+    pub fn is_function_name(state: &SessionState, name: &str) -> bool {
+        state.funcs.contains_key(name) || crate::builtins::lookup(name).is_some()
+    }
+
+    /// A variable: SQL columns, then locals (or session variables at top level), then shared.
+    pub fn lookup_var(&self, name: &str) -> Option<Value> {
+        for s in self.scopes.iter().rev() {
+            if let Some(v) = s.get(name) {
+                return Some(v);
+            }
+        }
+        self.lookup_plain_var(name)
+    }
+
+    /// A variable, ignoring SQL column scopes.
+    pub fn lookup_plain_var(&self, name: &str) -> Option<Value> {
+        match self.frames.last() {
+            Some(f) => {
+                if let Some(v) = f.locals.get(name).or_else(|| f.captured.get(name)) {
+                    return Some(v.clone());
+                }
+            }
+            None => {
+                if let Some(v) = self.state.vars.get(name) {
+                    return Some(v.clone());
+                }
+            }
+        }
+        self.host.shared(name)
+    }
+
+    /// Assigns a variable in the current scope (local in a function, else session). A shared
+    /// object of that name that is not shadowed is replaced instead.
+    pub fn assign_var(&mut self, name: &str, mut v: Value) -> Result<()> {
+        if let Value::Table(t) = &mut v {
+            if t.name != name {
+                Arc::make_mut(t).name = name.to_string();
+            }
+        }
+        let local = match self.frames.last() {
+            Some(f) => f.locals.contains_key(name) || f.captured.contains_key(name),
+            None => self.state.vars.contains_key(name),
+        };
+        if !local && self.host.shared(name).is_some() {
+            return self.host.set_shared(name, v);
+        }
+        match self.frames.last_mut() {
+            Some(f) => {
+                f.locals.insert(name.to_string(), v);
+            }
+            None => {
+                self.state.vars.insert(name.to_string(), v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a variable from the current scope; false when there was none.
+    pub fn remove_var(&mut self, name: &str) -> bool {
+        match self.frames.last_mut() {
+            Some(f) => f.locals.remove(name).is_some(),
+            None => self.state.vars.remove(name).is_some(),
+        }
+    }
+
+    pub(crate) fn syntax_error(&self, msg: &str) -> Error {
+        Error::new(format!("Syntax Error: [line #{}] {}", self.line, msg))
+    }
+
+    fn emit(&mut self, text: &str) {
+        (self.out)(text);
+    }
+}
+
+impl Env for Interpreter<'_> {
+    fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value> {
+        self.call_value(f, args.to_vec())
+    }
+
+    fn print(&mut self, text: &str) {
+        self.emit(text);
+    }
+
+    fn get_var(&self, name: &str) -> Option<Value> {
+        self.lookup_var(name)
+    }
+
+    fn set_var(&mut self, name: &str, v: Value) -> Result<()> {
+        self.assign_var(name, v)
+    }
+
+    fn host(&self) -> &dyn Host {
+        &*self.host
+    }
+
+    fn arg_names(&self) -> Vec<Option<String>> {
+        self.arg_names.clone()
+    }
+}

@@ -1,0 +1,241 @@
+//! A script session: variables and functions that persist across requests, and the entry
+//! points the server calls (`run_script`, `run_function`).
+//!
+//! Each request runs on its own thread with a large stack (`STACK_BYTES`), so deep recursion in
+//! a script meets the interpreter's depth limit, never the worker thread's stack end. `print`
+//! output is passed to the caller's callback as it happens.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use value::{DataType, Table, Value, Vector};
+
+use crate::builtins::Host;
+use crate::interp::{Interpreter, SessionState};
+use crate::parser::{parse_expression, parse_program};
+use crate::{Error, Result};
+
+/// Stack of the thread that runs one request (virtual memory; pages are used on demand).
+pub const STACK_BYTES: usize = 256 << 20;
+
+pub struct Session {
+    host: Arc<dyn Host>,
+    state: SessionState,
+}
+
+impl Session {
+    pub fn new(host: Arc<dyn Host>) -> Session {
+        Session {
+            host,
+            state: SessionState::default(),
+        }
+    }
+
+    /// Runs a script; Ok(None) when the last statement has no value.
+    pub fn run_script(&mut self, text: &str, out: &mut dyn FnMut(&str)) -> Result<Option<Value>> {
+        let host = self.host.clone();
+        run_on_big_stack(&mut self.state, out, move |state, print| {
+            let mut last = None;
+            for part in split_go(text) {
+                let prog = {
+                    let st: &SessionState = state;
+                    parse_program(part, &|n| Interpreter::is_function_name(st, n))?
+                };
+                let mut interp = Interpreter::new(state, host.clone(), print);
+                last = interp.run_program(&prog)?;
+            }
+            Ok(last)
+        })
+    }
+
+    /// Runs a `function` request: `func` may be an expression such as `f{0}` or
+    /// `tableInsert{'t'}`.
+    pub fn run_function(
+        &mut self,
+        func: &str,
+        args: Vec<Value>,
+        out: &mut dyn FnMut(&str),
+    ) -> Result<Option<Value>> {
+        let host = self.host.clone();
+        run_on_big_stack(&mut self.state, out, move |state, print| {
+            let expr = {
+                let st: &SessionState = state;
+                parse_expression(func, &|n| Interpreter::is_function_name(st, n))?
+            };
+            let mut interp = Interpreter::new(state, host, print);
+            let f = interp.eval_function(&expr)?;
+            interp.call_value(&f, args).map(Some)
+        })
+    }
+
+    pub fn set_variable(&mut self, name: &str, mut v: Value) {
+        if let Value::Table(t) = &mut v {
+            Arc::make_mut(t).name = name.to_string();
+        }
+        self.state.vars.insert(name.to_string(), v);
+    }
+
+    pub fn clear_variables(&mut self) {
+        self.state.vars.clear();
+    }
+
+    /// A session variable, for tests and the server's introspection.
+    pub fn variable(&self, name: &str) -> Option<&Value> {
+        self.state.vars.get(name)
+    }
+}
+
+/// Runs `job` on a thread with a `STACK_BYTES` stack; its prints reach `out` as they happen.
+fn run_on_big_stack<F>(
+    state: &mut SessionState,
+    out: &mut dyn FnMut(&str),
+    job: F,
+) -> Result<Option<Value>>
+where
+    F: FnOnce(&mut SessionState, &mut dyn FnMut(&str)) -> Result<Option<Value>> + Send,
+{
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("script".into())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, move || {
+                let mut print = |text: &str| {
+                    let _ = tx.send(text.to_string());
+                };
+                job(state, &mut print)
+            })
+            .map_err(|e| Error::new(format!("Can't start the script thread: {}", e)))?;
+        for text in rx {
+            out(&text);
+        }
+        match worker.join() {
+            Ok(r) => r,
+            Err(_) => Err(Error::new("Internal error while running the script")),
+        }
+    })
+}
+
+/// Splits a script at lines that hold only `go`: each part is parsed after the previous one ran.
+pub fn split_go(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let word = line.trim().trim_end_matches(';').trim();
+        if word == "go" {
+            parts.push(&text[start..offset]);
+            start = offset + line.len();
+        }
+        offset += line.len();
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// A node with one session and no network: the conformance runner's and unit tests' host.
+pub struct LocalHost {
+    shared: Mutex<HashMap<String, Value>>,
+    user: Mutex<String>,
+}
+
+impl Default for LocalHost {
+    fn default() -> Self {
+        LocalHost {
+            shared: Mutex::new(HashMap::new()),
+            user: Mutex::new("admin".to_string()),
+        }
+    }
+}
+
+impl LocalHost {
+    pub fn new() -> LocalHost {
+        LocalHost::default()
+    }
+}
+
+impl Host for LocalHost {
+    fn node_alias(&self) -> String {
+        "local8848".to_string()
+    }
+
+    fn node_type(&self) -> i32 {
+        3
+    }
+
+    fn session_id(&self) -> i64 {
+        1
+    }
+
+    fn user(&self) -> String {
+        self.user
+            .lock()
+            .map(|u| u.clone())
+            .unwrap_or_else(|_| "guest".to_string())
+    }
+
+    fn console_jobs(&self) -> Table {
+        Table::new(
+            vec!["sessionId".into(), "userID".into()],
+            vec![
+                Vector::from_i64(DataType::Long, vec![1]),
+                Vector::from_strings(vec![self.user()]),
+            ],
+        )
+    }
+
+    fn login(&self, user: &str, password: &str) -> Result<()> {
+        if user == "admin" && password == "123456" {
+            if let Ok(mut u) = self.user.lock() {
+                *u = user.to_string();
+            }
+            return Ok(());
+        }
+        Err(Error::new("The user name or password is incorrect."))
+    }
+
+    fn logout(&self) {
+        if let Ok(mut u) = self.user.lock() {
+            *u = "guest".to_string();
+        }
+    }
+
+    fn share(&self, name: &str, v: Value) -> Result<()> {
+        let mut m = self
+            .shared
+            .lock()
+            .map_err(|_| Error::new("The shared object table is unavailable"))?;
+        if m.contains_key(name) {
+            return Err(Error::new(format!(
+                "The shared table [{}] already exists.",
+                name
+            )));
+        }
+        m.insert(name.to_string(), v);
+        Ok(())
+    }
+
+    fn shared(&self, name: &str) -> Option<Value> {
+        self.shared.lock().ok()?.get(name).cloned()
+    }
+
+    fn set_shared(&self, name: &str, v: Value) -> Result<()> {
+        let mut m = self
+            .shared
+            .lock()
+            .map_err(|_| Error::new("The shared object table is unavailable"))?;
+        m.insert(name.to_string(), v);
+        Ok(())
+    }
+
+    fn unshare(&self, name: &str) -> bool {
+        match self.shared.lock() {
+            Ok(mut m) => m.remove(name).is_some(),
+            Err(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+//! Session behaviour: results of statements, variables across requests, errors, limits.
+
+use super::*;
+
+fn session() -> Session {
+    Session::new(Arc::new(LocalHost::new()))
+}
+
+fn run(s: &mut Session, text: &str) -> (Result<Option<Value>>, Vec<String>) {
+    let mut printed = Vec::new();
+    let r = s.run_script(text, &mut |t| printed.push(t.to_string()));
+    (r, printed)
+}
+
+fn show(s: &mut Session, text: &str) -> String {
+    match run(s, text).0 {
+        Ok(Some(v)) => value::display::to_display(&v),
+        Ok(None) => "<none>".into(),
+        Err(e) => format!("error: {}", e),
+    }
+}
+
+#[test]
+fn statement_values() {
+    let mut s = session();
+    assert_eq!(show(&mut s, "x=1;x"), "1");
+    assert_eq!(show(&mut s, "y = 2"), "<none>");
+    assert_eq!(show(&mut s, "x + y"), "3");
+    assert!(matches!(run(&mut s, "NULL").0, Ok(Some(v)) if v.is_void()));
+    assert_eq!(show(&mut s, "def f(a) { return a * 2 }"), "<none>");
+    assert_eq!(show(&mut s, "f(21)"), "42");
+}
+
+#[test]
+fn prints_and_errors() {
+    let mut s = session();
+    let (r, printed) = run(&mut s, "print 1+1\nprint(\"a\")");
+    assert!(matches!(r, Ok(None)));
+    assert_eq!(printed, vec!["2", "a"]);
+    assert_eq!(
+        show(&mut s, "foo(1)"),
+        "error: Can't recognize function name foo"
+    );
+    assert_eq!(
+        show(&mut s, "bar"),
+        "error: Syntax Error: [line #1] Cannot recognize the token bar"
+    );
+}
+
+#[test]
+fn recursion_is_bounded() {
+    let mut s = session();
+    assert_eq!(
+        show(
+            &mut s,
+            "def fib(n) { if (n < 2) return n; return fib(n-1) + fib(n-2) }\nfib(15)"
+        ),
+        "610"
+    );
+    let r = show(&mut s, "def down(n) { return down(n + 1) }\ndown(0)");
+    assert!(r.contains("maximum recursive depth"), "{}", r);
+}
+
+#[test]
+fn tables_take_their_variable_name() {
+    let mut s = session();
+    let r = run(&mut s, "x=table(1..3 as a);x").0;
+    match r {
+        Ok(Some(Value::Table(t))) => assert_eq!(t.name, "x"),
+        other => panic!("{:?}", other),
+    }
+    match run(&mut s, "table(1..3 as a)").0 {
+        Ok(Some(Value::Table(t))) => assert_eq!(t.name, ""),
+        other => panic!("{:?}", other),
+    }
+}
+
+#[test]
+fn run_function_with_partial_application() {
+    let mut s = session();
+    run(&mut s, "def g(a, b) { return a + b }").0.ok();
+    let r = s.run_function("g{10}", vec![Value::int(5)], &mut |_| {});
+    assert_eq!(r.ok().flatten().and_then(|v| v.as_i64()), Some(15));
+    let r = s.run_function("g", vec![Value::int(1), Value::int(2)], &mut |_| {});
+    assert_eq!(r.ok().flatten().and_then(|v| v.as_i64()), Some(3));
+}
+
+#[test]
+fn go_splits_scripts() {
+    assert_eq!(split_go("a\ngo\nb"), vec!["a\n", "b"]);
+    let mut s = session();
+    assert_eq!(show(&mut s, "x = 1\ngo;\nx + 1"), "2");
+}
+
+#[test]
+fn shared_objects_are_visible_in_functions() {
+    let mut s = session();
+    let r = show(
+        &mut s,
+        "t = table(1 2 as a)\nshare t as st\ndef f() { return rows(st) }\nf()",
+    );
+    assert_eq!(r, "2");
+}
