@@ -42,8 +42,8 @@ fn prints_and_errors() {
         "error: Can't recognize function name foo"
     );
     assert_eq!(
-        show(&mut s, "bar"),
-        "error: Syntax Error: [line #1] Cannot recognize the token bar"
+        show(&mut s, "nosuchvar"),
+        "error: Syntax Error: [line #1] Cannot recognize the token nosuchvar"
     );
 }
 
