@@ -53,11 +53,24 @@ fn binop_prec(op: &str) -> Option<(BinOp, u8)> {
     Some((b, p))
 }
 
+fn operator_function_prec(name: &str) -> Option<u8> {
+    use BinOp::*;
+    let all = [
+        Or, And, Eq, Ne, Lt, Le, Gt, Ge, BitOr, BitXor, BitAnd, Shl, Shr, Add, Sub, Mul, Div,
+        Ratio, Mod, Cast, Join, Pair, Seq,
+    ];
+    let op = all.into_iter().find(|op| op.function_name() == name)?;
+    Some(precedence(op))
+}
+
 fn infix_prec(i: &Infix) -> u8 {
     match i {
         Infix::Bin(op, _) => binop_prec(op.symbol()).map(|x| x.1).unwrap_or(PREC_MUL),
         Infix::Call(name) if name.eq_ignore_ascii_case("and") => 2,
         Infix::Call(name) if name.eq_ignore_ascii_case("or") => 1,
+        // A built-in that implements an operator keeps the operator's precedence when used
+        // infix (`2 add 3 sub 5 f1 5` is `2 + 3 - (5 f1 5)`).
+        Infix::Call(name) => operator_function_prec(name).unwrap_or(PREC_MUL),
         Infix::Between(_) | Infix::NotCall(_) | Infix::IsNull(_) => 3,
         _ => PREC_MUL,
     }
@@ -336,6 +349,15 @@ impl<'a> Parser<'a> {
 
     fn unary_inner(&mut self) -> Result<Expr> {
         let t = self.tok().clone();
+        if let Tok::Op(op) = &t.tok {
+            // An operator alone as an argument is the function: `reduce(+, x)`, `eachPre(-, x)`.
+            if self.is_op_at(1, ")") || self.is_op_at(1, ",") {
+                if let Some((b, _)) = binop_prec(op) {
+                    self.advance();
+                    return Ok(Expr::OpFunc(b));
+                }
+            }
+        }
         match &t.tok {
             Tok::Op("-") => {
                 let next = self.tok_at(1);
@@ -549,7 +571,7 @@ impl<'a> Parser<'a> {
             self.advance();
             return self.lambda_body(vec![name]);
         }
-        if KEYWORDS.contains(&name.as_str()) || is_stop_word(&name) {
+        if KEYWORDS.contains(&name.as_str()) {
             return Err(self.unexpected());
         }
         self.advance();

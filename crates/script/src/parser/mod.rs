@@ -765,7 +765,8 @@ impl<'a> Parser<'a> {
                 lhs.push(e?);
             }
             if !self.is_op("=") {
-                return Err(self.error("Expecting '=' after the names of a multiple assignment"));
+                // `a, b` without `=` is a tuple.
+                return Ok(StmtKind::Expr(Expr::Tuple(lhs)));
             }
         }
         if self.eat_op("=") {

@@ -103,7 +103,7 @@ fn precedence() {
     check("a \\ b % c", "((a \\ b) % c)");
     check("a != b <> c", "((a != b) != c)");
     check("a - b - c", "((a - b) - c)");
-    check("2 add 3 sub 5 f1 5", "f1(sub(add(2,3),5),5)");
+    check("2 add 3 sub 5 f1 5", "sub(add(2,3),f1(5,5))");
 }
 
 #[test]
