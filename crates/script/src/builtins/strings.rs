@@ -14,8 +14,11 @@ use super::data_util::{self, int_arg, str_arg, vector_arg};
 use super::{builtin, Builtin, Env, Kind};
 use crate::{bail, Result};
 
-/// The longest string `repeat`, `lpad` and `rpad` may produce (bytes).
+/// The longest string `repeat` may produce (bytes).
 const STRING_LEN_MAX: usize = 1 << 28;
+
+/// The longest string `lpad` and `rpad` produce (characters), as in DolphinDB.
+const PAD_LEN_MAX: usize = 65536;
 
 pub fn functions() -> Vec<Builtin> {
     vec![
@@ -419,14 +422,14 @@ fn regex_count(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
 
 fn pad(func: &str, args: &[Value], at_left: bool) -> Result<Value> {
     let len = int_arg(func, &args[1], "length")?;
-    if len < 0 || len as usize > STRING_LEN_MAX {
+    if len < 0 {
         bail!(
-            "The length of function [{}] must be between 0 and {}",
-            func,
-            STRING_LEN_MAX
+            "The length of function [{}] must be a non-negative integer",
+            func
         );
     }
-    let len = len as usize;
+    // DolphinDB caps the padded length at 65536.
+    let len = (len as usize).min(PAD_LEN_MAX);
     let fill = match args.get(2) {
         Some(p) => str_arg(func, p, "pattern")?.to_string(),
         None => " ".to_string(),
