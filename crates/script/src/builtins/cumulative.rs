@@ -12,7 +12,7 @@ use value::{null, Data, DataType, Value, Vector};
 
 use super::aggregate::{numeric, parse_interp, percentile_by};
 use super::kernels::form::{map_column_pairs, map_columns};
-use super::kernels::num::{dispatch_num, Num};
+use super::kernels::num::{dispatch_num, valid_mask, Num};
 use super::kernels::promote::to_f64_nan;
 use super::kernels::window::{Moments, PairMoments, RankTree};
 use super::{builtin, Builtin, Env, Kind};
@@ -214,19 +214,10 @@ fn cummin(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
     map_columns("cummin", &args[0], |v| cum_extreme_vec("cummin", v, false))
 }
 
-/// Indices of valid elements: `valid[i]` is true when element i is not null.
-fn validity(v: &Vector) -> Vec<bool> {
-    dispatch_num!(&v.data, T, s => s.iter().map(|x| !x.is_null()).collect(), _ => match &v.data {
-        Data::Void(n) => vec![false; *n],
-        Data::Str(s) => s.iter().map(|x| !x.is_empty()).collect(),
-        _ => (0..v.len()).map(|i| !v.is_null(i)).collect(),
-    })
-}
-
 fn cumcount(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
     map_columns("cumcount", &args[0], |v| {
         let mut n = 0i32;
-        let out = validity(v)
+        let out = valid_mask(v)
             .into_iter()
             .map(|ok| {
                 n += ok as i32;
@@ -240,7 +231,7 @@ fn cumcount(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
 /// Element i is the first (or latest) non-null value among 0..=i.
 fn cum_pick(v: &Vector, latest: bool) -> Vector {
     let mut pos = -1i64;
-    let idx: Vec<i64> = validity(v)
+    let idx: Vec<i64> = valid_mask(v)
         .into_iter()
         .enumerate()
         .map(|(i, ok)| {

@@ -3,6 +3,7 @@
 //! rolling-window primitives.
 
 pub mod form;
+pub mod frames;
 pub mod num;
 pub mod promote;
 pub mod window;

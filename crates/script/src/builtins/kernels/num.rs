@@ -174,6 +174,15 @@ macro_rules! dispatch_num {
 }
 pub(crate) use dispatch_num;
 
+/// Per element: true when not null. Typed for numeric storages, per element otherwise.
+pub fn valid_mask(v: &value::Vector) -> Vec<bool> {
+    dispatch_num!(&v.data, T, s => s.iter().map(|x| !x.is_null()).collect(), _ => match &v.data {
+        Data::Void(n) => vec![false; *n],
+        Data::Str(s) => s.iter().map(|x| !x.is_empty()).collect(),
+        _ => (0..v.len()).map(|i| !v.is_null(i)).collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -152,11 +152,6 @@ pub fn to_f64_nan(v: &Vector) -> Result<Vec<f64>> {
     ))))
 }
 
-/// A float result vector from NaN-for-null values.
-pub fn from_f64_nan(v: Vec<f64>) -> Vector {
-    Vector::from_f64(v.into_iter().map(super::num::f64_out).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
