@@ -66,6 +66,15 @@ pub fn functions() -> Vec<Builtin> {
         builtin("take", 2, 2, Kind::Other, take),
         builtin("rand", 1, 2, Kind::Other, rand),
         builtin("norm", 3, 3, Kind::Other, norm),
+        builtin("arrayVector", 2, 2, Kind::Other, array_vector_fn),
+        builtin(
+            "fixedLengthArrayVector",
+            1,
+            1024,
+            Kind::Other,
+            fixed_length_array_vector,
+        ),
+        builtin("enlist", 1, 1, Kind::Other, enlist),
     ]
 }
 
@@ -770,6 +779,69 @@ fn norm(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     Ok(shaped(Vector::from_f64(xs), shape))
 }
 
+/// `arrayVector(index, value)`: an array vector whose row i ends (exclusive) at index[i].
+fn array_vector_fn(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let index = vector_arg("arrayVector", &args[0], "index")?;
+    let values = vector_arg("arrayVector", &args[1], "value")?;
+    if !index.ty.is_integral() || values.is_array() || values.ty == DataType::Any {
+        bail!(
+            "Usage: arrayVector(index, value). index must be an integer vector and value a vector"
+        );
+    }
+    let mut rows = Vec::with_capacity(index.len());
+    let mut start = 0usize;
+    for i in 0..index.len() {
+        let end = match index.i64_at(i) {
+            Some(e) if e >= start as i64 && e as usize <= values.len() => e as usize,
+            _ => bail!("The index of function [arrayVector] must be increasing and within the size of value"),
+        };
+        rows.push(values.slice(start, end));
+        start = end;
+    }
+    if start != values.len() {
+        bail!("The last element of index must equal the size of value");
+    }
+    Ok(Value::vector(data_util::array_vector(
+        values.ty,
+        values.scale,
+        &rows,
+    )?))
+}
+
+/// `fixedLengthArrayVector(args...)`: row i holds element i of each argument (vectors, or the
+/// columns of matrices and tables).
+fn fixed_length_array_vector(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let (_, cols) = columns_of(args, &[])?;
+    let Some(first) = cols.first() else {
+        bail!("The function [fixedLengthArrayVector] needs at least one vector");
+    };
+    let (ty, scale) = common_of(&cols);
+    let cols: Vec<Vector> = cols
+        .iter()
+        .map(|c| cast(c, ty, scale))
+        .collect::<Result<_>>()?;
+    let rows: Vec<Vector> = (0..first.len())
+        .map(|i| {
+            let idx = vec![i as i64];
+            let mut row = Vector::with_capacity(ty, cols.len());
+            row.scale = scale;
+            for c in &cols {
+                row.extend(&c.take(&idx));
+            }
+            row
+        })
+        .collect();
+    Ok(Value::vector(data_util::array_vector(ty, scale, &rows)?))
+}
+
+/// `enlist(X)`: a scalar becomes a one-element vector; anything else a one-element tuple.
+fn enlist(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    match &args[0] {
+        Value::Scalar(s) => Ok(Value::vector(s.clone())),
+        other => Ok(Value::tuple(vec![other.clone()])),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::data_util::test_env::*;
@@ -886,6 +958,18 @@ mod tests {
         assert_eq!(as_i64s(&t), vec![1, 1, 3, 3]);
         let t = call("take", &[Value::int(1), Value::int(0)]).unwrap();
         assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn array_vectors() {
+        let av = call("arrayVector", &[ints(&[2, 3, 4]), ints(&[1, 2, 3, 4])]).unwrap();
+        assert_eq!(av.len(), 3);
+        assert_eq!(av.type_code(), 68);
+        assert!(call("arrayVector", &[ints(&[2, 5]), ints(&[1, 2, 3, 4])]).is_err());
+        let f = call("fixedLengthArrayVector", &[ints(&[1, 2]), ints(&[3, 4])]).unwrap();
+        let Value::Vector(v) = &f else { panic!() };
+        assert_eq!(as_i64s(&v.get(0)), vec![1, 3]);
+        assert_eq!(call("enlist", &[Value::int(1)]).unwrap().len(), 1);
     }
 
     #[test]
