@@ -25,6 +25,7 @@ mod kernels;
 pub mod matrix;
 pub mod moving;
 pub mod order;
+pub mod rowwise;
 pub mod session;
 pub mod strings;
 pub mod tables;
@@ -130,7 +131,7 @@ pub trait Host: Send + Sync {
 pub fn registry() -> &'static HashMap<&'static str, Builtin> {
     static REGISTRY: OnceLock<HashMap<&'static str, Builtin>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let families: [fn() -> Vec<Builtin>; 15] = [
+        let families: [fn() -> Vec<Builtin>; 16] = [
             aggregate::functions,
             arith::functions,
             compare::functions,
@@ -141,6 +142,7 @@ pub fn registry() -> &'static HashMap<&'static str, Builtin> {
             matrix::functions,
             moving::functions,
             order::functions,
+            rowwise::functions,
             session::functions,
             strings::functions,
             tables::functions,

@@ -91,17 +91,6 @@ impl Dense {
         }
         out
     }
-
-    /// Rows `r0..r1` and columns `c0..c1` as a new matrix.
-    pub fn block(&self, r0: usize, r1: usize, c0: usize, c1: usize) -> Dense {
-        let mut out = Dense::zeros(r1 - r0, c1 - c0);
-        for j in c0..c1 {
-            for i in r0..r1 {
-                out.set(i - r0, j - c0, self.at(i, j));
-            }
-        }
-        out
-    }
 }
 
 /// `P A = L U` for an m×n matrix, packed: the strict lower part of `lu` holds L (unit
