@@ -104,7 +104,7 @@ fn each_left(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         };
         out.push(env.call(f, &[xi, y.clone()])?);
     }
-    keyed_like(x, assemble(out))
+    keyed_like(x, labelled(assemble(out), x))
 }
 
 fn each_right(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
@@ -119,7 +119,7 @@ fn each_right(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         };
         out.push(env.call(f, &[x.clone(), yi])?);
     }
-    keyed_like(y, assemble(out))
+    keyed_like(y, labelled(assemble(out), y))
 }
 
 /// `eachPre(f, X, [pre])`: `f(X[i], X[i-1])`; the first item uses `pre`, or is null.
@@ -302,6 +302,17 @@ fn as_matrix(results: &[Value]) -> Option<Value> {
         rows,
         results.len(),
     ))))
+}
+
+/// eachLeft/eachRight: a matrix result has the iterated items as column labels.
+fn labelled(result: Value, items: &Value) -> Value {
+    match result {
+        Value::Matrix(mut m) if labels(items).is_some() => {
+            Arc::make_mut(&mut m).col_labels = labels(items);
+            Value::Matrix(m)
+        }
+        other => other,
+    }
 }
 
 /// Over a dictionary, `each` keeps the keys: the result is a dictionary.
