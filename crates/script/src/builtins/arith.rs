@@ -232,6 +232,21 @@ fn arith(op: Op, x: &Value, y: &Value) -> Result<Value> {
     Ok(rebuild(&al.form, out))
 }
 
+/// `x - y` with DolphinDB's operator rules (used by `deltas`).
+pub(crate) fn sub_values(x: &Value, y: &Value) -> Result<Value> {
+    arith(Op::Sub, x, y)
+}
+
+/// `x \ y` as DOUBLE (used by `ratios` and `percentChange`).
+pub(crate) fn ratio_values(x: &Value, y: &Value) -> Result<Value> {
+    float_binary(
+        "ratio",
+        x,
+        y,
+        |a, b| if b == 0.0 { f64::NAN } else { a / b },
+    )
+}
+
 fn add(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
     arith(Op::Add, &args[0], &args[1])
 }
