@@ -30,33 +30,39 @@ pub trait Engine: Send {
 /// Makes the engine of a new session, given that session's host services.
 pub type EngineFactory = Arc<dyn Fn(Arc<dyn Host>) -> Box<dyn Engine> + Send + Sync>;
 
-/// DolphinDB's script language. Until `script::Session` is available, every request answers
-/// with an error naming the missing engine.
+/// DolphinDB's script language (`script::Session`).
 pub fn script_engine() -> EngineFactory {
-    Arc::new(|_host| Box::new(Unavailable))
+    Arc::new(|host| Box::new(ScriptEngine(script::Session::new(host))))
 }
 
-struct Unavailable;
+struct ScriptEngine(script::Session);
 
-const UNAVAILABLE: &str = "The script engine is not available in this build";
-
-impl Engine for Unavailable {
-    fn run_script(&mut self, _: &str, _: &mut dyn FnMut(&str)) -> Result<Option<Value>, String> {
-        Err(UNAVAILABLE.into())
+impl Engine for ScriptEngine {
+    fn run_script(
+        &mut self,
+        text: &str,
+        out: &mut dyn FnMut(&str),
+    ) -> Result<Option<Value>, String> {
+        self.0.run_script(text, out).map_err(|e| e.message())
     }
 
     fn run_function(
         &mut self,
-        _: &str,
-        _: Vec<Value>,
-        _: &mut dyn FnMut(&str),
+        func: &str,
+        args: Vec<Value>,
+        out: &mut dyn FnMut(&str),
     ) -> Result<Option<Value>, String> {
-        Err(UNAVAILABLE.into())
+        self.0
+            .run_function(func, args, out)
+            .map_err(|e| e.message())
     }
 
-    fn set_variable(&mut self, _: &str, _: Value) -> Result<(), String> {
-        Err(UNAVAILABLE.into())
+    fn set_variable(&mut self, name: &str, v: Value) -> Result<(), String> {
+        self.0.set_variable(name, v);
+        Ok(())
     }
 
-    fn clear_variables(&mut self) {}
+    fn clear_variables(&mut self) {
+        self.0.clear_variables();
+    }
 }

@@ -153,7 +153,7 @@ async fn a_bad_login_is_refused_and_a_guest_may_connect() {
     let (server, addr) = start().await;
     let mut b = ClientBuilder::new(addr.clone());
     b.with_auth(("tmp", "123456"));
-    let e = b.connect().await.err().expect("bad login must fail");
+    let e = b.connect().await.expect_err("bad login must fail");
     assert!(
         e.to_string()
             .contains("The user name or password is incorrect."),

@@ -1,0 +1,98 @@
+// Proves the node with the real script engine through the official Rust client: the session
+// introspection the client's own suite relies on (getConsoleJobs with each request's options,
+// the peer address), user functions called by `function` requests, and table naming.
+
+use dolphindb::client::{Client, ClientBuilder};
+use dolphindb::types::{Bool, ConstantImpl, DolphinString, Int, IntVector, StringVector};
+use dolphindb::BehaviorOptions;
+use server::{script_engine, Config, Server};
+
+async fn start() -> (Server, String) {
+    let mut config = Config::default();
+    config.local_site.port = 0;
+    config.local_site.host = "127.0.0.1".into();
+    config.worker_num = 2;
+    let server = Server::start(config, script_engine()).await.unwrap();
+    let addr = format!("127.0.0.1:{}", server.local_addr().port());
+    (server, addr)
+}
+
+async fn client(addr: &str, option: Option<BehaviorOptions>) -> Client {
+    let mut b = ClientBuilder::new(addr.to_string());
+    b.with_auth(("admin", "123456"));
+    if let Some(o) = option {
+        b.with_option(o);
+    }
+    b.connect().await.unwrap()
+}
+
+const MY_JOB: &str = "from getConsoleJobs() where sessionId=getCurrentSessionAndUser()[0]";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn console_jobs_report_each_requests_priority_and_parallelism() {
+    let (server, addr) = start().await;
+    // Builder-level options apply to every request; 9 runs as 8.
+    for (priority, want) in [(0, 0), (4, 4), (9, 8)] {
+        let mut o = BehaviorOptions::default();
+        o.with_priority(priority);
+        let mut c = client(&addr, Some(o)).await;
+        let v = c
+            .run_script(&format!("exec priority {MY_JOB}"))
+            .await
+            .unwrap();
+        assert_eq!(v.unwrap(), IntVector::from_raw(&[want]).into());
+    }
+    // Per-request options on a `function` request to a user function.
+    let mut c = client(&addr, None).await;
+    c.run_script(&format!(
+        "def get_parallelism(){{ return exec parallelism {MY_JOB} }}"
+    ))
+    .await
+    .unwrap();
+    for parallelism in [1, 10, 64] {
+        let mut o = BehaviorOptions::default();
+        o.with_parallelism(parallelism);
+        let v = c
+            .run_function_with_option("get_parallelism", &[], &o)
+            .await
+            .unwrap();
+        assert_eq!(v.unwrap(), IntVector::from_raw(&[parallelism]).into());
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn console_jobs_know_the_peer_address() {
+    let (server, addr) = start().await;
+    let mut c = client(&addr, None).await;
+    let v = c
+        .run_script(&format!(
+            "exec string(remoteIp)+\":\"+string(remotePort) {MY_JOB}"
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut want = StringVector::new();
+    want.push(DolphinString::new(c.local_addr().to_string()));
+    assert_eq!(v, want.into());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_functions_are_called_with_partial_application() {
+    let (server, addr) = start().await;
+    let mut c = client(&addr, None).await;
+    c.run_script("def f(a, b) { return a + b }").await.unwrap();
+    let v = c.run_function("f{1}", &[Int::new(2).into()]).await.unwrap();
+    assert_eq!(v.unwrap(), Int::new(3).into());
+    c.run_script("def g() { throw \"error\" }").await.unwrap();
+    assert!(c.run_function("g", &[]).await.is_err());
+    let t = c.run_script("x=table(1..3 as a);x").await.unwrap().unwrap();
+    let ConstantImpl::Table(t) = t else {
+        panic!("{t:?}")
+    };
+    assert_eq!(t.name(), "x");
+    let b = c.run_script("true").await.unwrap().unwrap();
+    assert_eq!(b, Bool::new(true).into());
+    server.shutdown().await;
+}
