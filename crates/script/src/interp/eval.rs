@@ -242,41 +242,75 @@ impl Interpreter<'_> {
         Ok(Value::dict(d))
     }
 
-    /// Evaluates call arguments; keyword arguments keep their names.
-    fn eval_args(&mut self, args: &[Expr]) -> Result<(Vec<Value>, Vec<Option<String>>)> {
-        let mut vals = Vec::with_capacity(args.len());
-        let mut names = Vec::with_capacity(args.len());
+    /// Evaluates call arguments. Returns the values, how each was written (alias or variable
+    /// name, for `Env::arg_names`), and the keyword of each keyword argument (`name = value`).
+    /// `x = v` where `x` is a visible variable or column is a comparison, as in `iif(x = 1, ..)`.
+    fn eval_args(&mut self, args: &[Expr]) -> Result<EvaluatedArgs> {
+        let mut out = EvaluatedArgs::default();
         for a in args {
-            match a {
-                Expr::NamedArg(n, e) => {
-                    vals.push(self.eval(e)?);
-                    names.push(Some(n.clone()));
+            let (v, name, keyword) = match a {
+                Expr::NamedArg(n, e) if self.lookup_var(n).is_some() => {
+                    let l = self.eval_var(n)?;
+                    let r = self.eval(e)?;
+                    (self.call_builtin_name("eq", vec![l, r])?, None, None)
                 }
-                Expr::Alias(e, n) => {
-                    vals.push(self.eval(e)?);
-                    names.push(Some(n.clone()));
-                }
-                Expr::Var(n) => {
-                    vals.push(self.eval(a)?);
-                    names.push(Some(n.clone()));
-                }
-                Expr::Star => {
-                    vals.push(Value::void());
-                    names.push(None);
-                }
-                _ => {
-                    vals.push(self.eval(a)?);
-                    names.push(None);
-                }
-            }
+                Expr::NamedArg(n, e) => (self.eval(e)?, Some(n.clone()), Some(n.clone())),
+                Expr::Alias(e, n) => (self.eval(e)?, Some(n.clone()), None),
+                Expr::Var(n) => (self.eval(a)?, Some(n.clone()), None),
+                Expr::Star => (Value::void(), None, None),
+                _ => (self.eval(a)?, None, None),
+            };
+            out.values.push(v);
+            out.names.push(name);
+            out.keywords.push(keyword);
         }
-        Ok((vals, names))
+        Ok(out)
+    }
+
+    /// Places keyword arguments at their parameter's position for a user function.
+    fn bind_keywords(def: &FuncDef, args: EvaluatedArgs) -> Result<Vec<Option<Value>>> {
+        if args.keywords.iter().all(|k| k.is_none()) {
+            return Ok(args.values.into_iter().map(Some).collect());
+        }
+        let mut slots: Vec<Option<Value>> = vec![None; def.params.len()];
+        let mut next = 0;
+        for (v, k) in args.values.into_iter().zip(args.keywords) {
+            let pos = match k {
+                Some(k) => match def.params.iter().position(|p| p.name == k) {
+                    Some(p) => p,
+                    None => {
+                        return Err(Error::new(format!(
+                            "The function [{}] has no parameter named {}",
+                            def.name, k
+                        )))
+                    }
+                },
+                None => {
+                    let p = next;
+                    next += 1;
+                    p
+                }
+            };
+            if pos >= slots.len() {
+                return Err(Error::new(format!(
+                    "The function [{}] expects {} argument(s)",
+                    def.name,
+                    def.params.len()
+                )));
+            }
+            slots[pos] = Some(v);
+        }
+        // Unfilled parameters take their defaults (or NULL).
+        while matches!(slots.last(), Some(None)) {
+            slots.pop();
+        }
+        Ok(slots)
     }
 
     fn eval_call(&mut self, f: &Expr, args: &[Expr]) -> Result<Value> {
         let Expr::Var(name) = f else {
             let fv = self.eval(f)?;
-            let (vals, _) = self.eval_args(args)?;
+            let vals = self.eval_args(args)?.values;
             return self.call_value(&fv, vals);
         };
         // A variable holding a function shadows functions of the same name.
@@ -298,10 +332,13 @@ impl Interpreter<'_> {
                 }
             },
         };
-        let (vals, names) = self.eval_args(args)?;
+        let evaluated = self.eval_args(args)?;
         let result = match as_function(&fv).map(|f| f.callable.clone()) {
-            Some(Callable::Builtin(b)) => self.call_builtin(b, vals, names)?,
+            Some(Callable::Builtin(b)) => {
+                self.call_builtin(b, evaluated.values, evaluated.names)?
+            }
             Some(Callable::User(def, cap)) => {
+                let vals = Self::bind_keywords(&def, evaluated)?;
                 let (r, mutated) = self.call_user(&def, &cap, vals)?;
                 for (i, v) in mutated {
                     if let Some(Expr::Var(arg)) = args.get(i) {
@@ -310,7 +347,7 @@ impl Interpreter<'_> {
                 }
                 r
             }
-            Some(_) => self.call_value(&fv, vals)?,
+            Some(_) => self.call_value(&fv, evaluated.values)?,
             None => {
                 return Err(Error::new(format!(
                     "Can't recognize function name {}",
@@ -349,8 +386,13 @@ impl Interpreter<'_> {
                 {
                     return Ok(None);
                 }
-                let (mut vals, names) = self.eval_args(args)?;
-                let names: Vec<String> = names.into_iter().map(|n| n.unwrap_or_default()).collect();
+                let evaluated = self.eval_args(args)?;
+                let mut vals = evaluated.values;
+                let names: Vec<String> = evaluated
+                    .names
+                    .into_iter()
+                    .map(|n| n.unwrap_or_default())
+                    .collect();
                 vals.insert(0, Value::vector(Vector::from_strings(names)));
                 Ok(Some(self.call_builtin(b, vals, Vec::new())?))
             }
@@ -402,7 +444,10 @@ impl Interpreter<'_> {
     fn call_callable(&mut self, c: &Callable, args: Vec<Value>) -> Result<Value> {
         match c {
             Callable::Builtin(b) => self.call_builtin(b, args, Vec::new()),
-            Callable::User(def, cap) => Ok(self.call_user(def, cap, args)?.0),
+            Callable::User(def, cap) => {
+                let args = args.into_iter().map(Some).collect();
+                Ok(self.call_user(def, cap, args)?.0)
+            }
             Callable::Partial(f, fixed) => {
                 let mut rest = args.into_iter();
                 let mut all: Vec<Value> = Vec::with_capacity(fixed.len());
@@ -467,10 +512,14 @@ impl Interpreter<'_> {
         &mut self,
         def: &FuncDef,
         captured: &Arc<HashMap<String, Value>>,
-        args: Vec<Value>,
+        args: Vec<Option<Value>>,
     ) -> Result<(Value, Vec<(usize, Value)>)> {
         let n = args.len();
-        let required = def.params.iter().filter(|p| p.default.is_none()).count();
+        let required = def
+            .params
+            .iter()
+            .rposition(|p| p.default.is_none())
+            .map_or(0, |i| i + 1);
         if n > def.params.len() || n < required {
             let name = if def.name.is_empty() {
                 "lambda"
@@ -494,11 +543,14 @@ impl Interpreter<'_> {
         let mut args = args.into_iter();
         let mut defaults = Vec::new();
         for p in &def.params {
-            match args.next() {
+            match args.next().flatten() {
                 Some(v) => {
                     locals.insert(p.name.clone(), v);
                 }
-                None => defaults.push(p),
+                None if p.default.is_some() => defaults.push(p),
+                None => {
+                    locals.insert(p.name.clone(), Value::void());
+                }
             }
         }
         self.frames.push(Frame {
@@ -535,6 +587,14 @@ impl Interpreter<'_> {
             _ => Ok(Value::void()),
         }
     }
+}
+
+/// Evaluated call arguments (see `eval_args`).
+#[derive(Default)]
+struct EvaluatedArgs {
+    values: Vec<Value>,
+    names: Vec<Option<String>>,
+    keywords: Vec<Option<String>>,
 }
 
 /// `[a, b, c]`: a typed vector when the items are scalars of one type, else a tuple.

@@ -386,3 +386,47 @@ fn never_panics() {
         }
     }
 }
+
+/// Real-world SQL shapes from DolphinDB's documentation all parse.
+#[test]
+fn sql_corpus_parses() {
+    let corpus = [
+        "select avg(price) as avgPrice, sum(qty) from trades where date between 2020.01.01 and 2020.12.31, sym in `A`B group by sym, date order by avgPrice desc limit 10",
+        "select * from t context by sym csort time limit -1",
+        "select price from t pivot by time, sym",
+        "select top 10 * from loadTable(\"dfs://db\", \"pt\")",
+        "select sym, wavg(price, qty) from t group by sym having sum(qty) > 100",
+        "select distinct sym from t",
+        "select count(*) from t",
+        "select * from ej(t1, t2, `id)",
+        "select * from t1 inner join t2 on t1.id = t2.id",
+        "select * from t1 left join t2 on t1.id = t2.id and t1.d = t2.d",
+        "select * from lj(t1, t2, `id) where t2.v > 0",
+        "update t set price = price * 2 where sym = `A",
+        "select iif(x > 0, 1, 0) as y from t",
+        "select * from t where sym like \"A%\"",
+        "select cumsum(x) as cs from t context by sym",
+        "select first(price), last(price) from t group by bar(time, 5m)",
+        "select * from t where time between 09:30:00 : 10:00:00",
+        "select * from t order by sym, time desc",
+        "select * from t where date=2020.01.02, sym=`A",
+        "select sum(x) as s from t group by sym map",
+        "select * from (select * from t where x > 1) where y > 2",
+        "select x from t where x in (select x from t2)",
+        "select * from t where x is null",
+        "select * from t where x not between 1 and 3",
+        "SELECT a, b FROM t WHERE a > 1 AND b < 2 ORDER BY a DESC",
+        "select * from t\nwhere x > 1\norder by x",
+        "t2 = select * from t\nt2",
+        "exec sum(x) from t where y > 0",
+        "select case when x > 1 then \"big\" else \"small\" end as size from t",
+        "delete from t where x > 1",
+        "insert into t values (1, `a, 2.5)",
+        "update t set x = x + 1, y = 0 where z = 1 context by sym",
+    ];
+    for src in corpus {
+        if let Err(e) = parse_program(src, &funcs) {
+            panic!("{}: {}", src, e);
+        }
+    }
+}

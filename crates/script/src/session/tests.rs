@@ -101,3 +101,17 @@ fn shared_objects_are_visible_in_functions() {
     );
     assert_eq!(r, "2");
 }
+
+#[test]
+fn keyword_arguments_and_equality_in_arguments() {
+    let mut s = session();
+    assert_eq!(
+        show(
+            &mut s,
+            "def f(a, b=2, c=3) { return a*100 + b*10 + c }\nf(1, c=9)"
+        ),
+        "129"
+    );
+    // `x = 1` in an argument list is a comparison when x is a variable.
+    assert_eq!(show(&mut s, "x = 1\nsum(x = 1)"), "1");
+}
