@@ -31,7 +31,7 @@ pub fn functions() -> Vec<Builtin> {
         builtin("rank", 1, 6, w, rank),
         builtin("denseRank", 1, 4, w, dense_rank),
         builtin("isort", 1, 2, o, isort),
-        builtin("isort!", 1, 3, o, isort),
+        builtin("isort!", 3, 3, o, isort_into),
         builtin("sort", 1, 2, o, sort),
         builtin("sort!", 1, 2, o, sort),
         builtin("sortBy!", 2, 3, o, sort_by),
@@ -270,13 +270,36 @@ fn isort(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
     Ok(Value::vector(Vector::from_i32(DataType::Int, out)))
 }
 
+/// `isort!(X, ascending, indices)`: `indices[isort(X, ascending)]`.
+fn isort_into(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let perm = isort(env, &args[..2])?;
+    let (form, y) = split_arg("isort!", &args[2])?;
+    let idx: Vec<i64> = match perm.as_vector().map(|v| &v.data) {
+        Some(Data::I32(p)) => p.iter().map(|&i| i as i64).collect(),
+        _ => return Err(Error::new("internal: isort gave no indices")),
+    };
+    if idx.len() != y.len() {
+        return Err(Error::new(
+            "The indices of [isort!] must be as long as the sort keys.",
+        ));
+    }
+    Ok(rebuild(&form, y.take(&idx)))
+}
+
+/// `sort(X, [ascending=true])`: a sorted vector, or a matrix whose cells are sorted in
+/// column-major order.
 fn sort(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let asc = bool_arg("sort", args.get(1), true)?;
+    let sorted = |v: &Vector| -> Result<Vector> {
+        let perm = sort_perm(&[v], &[asc])?;
+        let idx: Vec<i64> = perm.into_iter().map(|i| i as i64).collect();
+        Ok(v.take(&idx))
+    };
     match &args[0] {
-        Value::Vector(v) if !matches!(v.data, Data::Any(_)) => {
-            let perm = sort_perm(&[v], &[asc])?;
-            let idx: Vec<i64> = perm.into_iter().map(|i| i as i64).collect();
-            Ok(Value::vector(v.take(&idx)))
+        Value::Vector(v) if !matches!(v.data, Data::Any(_)) => Ok(Value::vector(sorted(v)?)),
+        Value::Matrix(_) => {
+            let (form, v) = split_arg("sort", &args[0])?;
+            Ok(rebuild(&form, sorted(v)?))
         }
         Value::Scalar(_) => Ok(args[0].clone()),
         x => Err(unsupported_form("sort", x)),
@@ -781,6 +804,22 @@ mod tests {
 
     #[test]
     fn sorting() {
+        // DolphinDB docs: isort!(3 1 NULL 2, false, 5 7 8 3) = [5,3,7,8]
+        let r = run(
+            "isort!",
+            &[
+                ints(&[3, 1, NI, 2]),
+                Value::bool(false),
+                ints(&[5, 7, 8, 3]),
+            ],
+        );
+        assert_eq!(as_i32(&r), vec![5, 3, 7, 8]);
+        let keys = Value::tuple(vec![ints(&[2, 2, 1, 1]), ints(&[2, 1, 1, 2])]);
+        assert_eq!(as_i32(&run("isort", &[keys.clone()])), vec![2, 3, 1, 0]);
+        assert_eq!(
+            as_i32(&run("isort", &[keys, bools(&[0, 0])])),
+            vec![0, 1, 3, 2]
+        );
         let r = run("isort", &[ints(&[3, NI, 1, 2])]);
         assert_eq!(as_i32(&r), vec![1, 2, 3, 0]);
         let r = run("sort", &[ints(&[3, NI, 1, 2]), Value::bool(false)]);
