@@ -2,7 +2,7 @@
 //! vector literals (`[1, 2, 3]`) do: one common type when the scalars agree (numbers promote to
 //! the widest, VOID nulls take the common type), otherwise None (the caller makes a tuple).
 
-use value::{null, Data, DataType, Value, Vector};
+use value::{Data, DataType, Value, Vector};
 
 /// Rank of a numeric type for promotion: BOOL < CHAR < SHORT < INT < LONG < FLOAT < DOUBLE.
 fn numeric_rank(t: DataType) -> Option<u8> {
@@ -92,7 +92,6 @@ pub fn convert_scalar(s: &Vector, ty: DataType) -> Option<Vector> {
         DataType::Double => Data::F64(vec![f]),
         _ => return None,
     };
-    let _ = null::I8;
     Some(Vector::new(ty, data))
 }
 

@@ -44,12 +44,13 @@ fn dos_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// A case being read: name, line, script lines, kind (Some(true) = #error), expected lines.
+type Pending<'a> = (String, usize, Vec<&'a str>, Option<bool>, Vec<&'a str>);
+
 fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, String> {
     let mut cases = Vec::new();
-    let mut current: Option<(String, usize, Vec<&str>, Option<bool>, Vec<&str>)> = None;
-    let finish = |c: Option<(String, usize, Vec<&str>, Option<bool>, Vec<&str>)>,
-                  cases: &mut Vec<Case>|
-     -> Result<(), String> {
+    let mut current: Option<Pending> = None;
+    let finish = |c: Option<Pending>, cases: &mut Vec<Case>| -> Result<(), String> {
         let Some((name, line, script, kind, body)) = c else {
             return Ok(());
         };

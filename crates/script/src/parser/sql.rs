@@ -53,7 +53,7 @@ impl<'a> Parser<'a> {
         s.items = self.select_items()?;
         loop {
             if self.eat_kw("from") {
-                s.from = Some(self.from_clause()?);
+                s.from = Some(self.parse_from()?);
             } else if self.eat_kw("where") {
                 s.where_ = self.condition_list()?;
             } else if let Some(kind) = self.group_keyword() {
@@ -162,7 +162,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn from_clause(&mut self) -> Result<FromClause> {
+    fn parse_from(&mut self) -> Result<FromClause> {
         let mut left = self.table_ref()?;
         loop {
             let kind = if self.is_kw("join") {
@@ -320,7 +320,7 @@ impl<'a> Parser<'a> {
         };
         loop {
             if self.eat_kw("from") {
-                u.from = Some(self.from_clause()?);
+                u.from = Some(self.parse_from()?);
             } else if self.eat_kw("where") {
                 u.where_ = self.condition_list()?;
             } else if self.is_kw("context") && self.is_kw_at(1, "by") {
