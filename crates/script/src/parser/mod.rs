@@ -20,7 +20,7 @@ use crate::lexer::{tokenize, Tok, Token};
 use crate::{Error, Result};
 
 /// Deepest nesting of brackets, blocks and sub-expressions the parser accepts.
-pub const NESTING_MAX: u32 = 120;
+pub const NESTING_MAX: u32 = 256;
 
 /// Parses a whole script. `is_function` tells whether a name is a known function.
 pub fn parse_program(src: &str, is_function: &dyn Fn(&str) -> bool) -> Result<Program> {

@@ -430,3 +430,13 @@ fn sql_corpus_parses() {
         }
     }
 }
+
+#[test]
+fn long_else_if_chains_parse() {
+    let mut src = String::from("x = 5\n");
+    for i in 0..60 {
+        src.push_str(&format!("if (x == {}) y = {} else ", i, i));
+    }
+    src.push_str("y = -1");
+    assert!(parse_program(&src, &funcs).is_ok());
+}

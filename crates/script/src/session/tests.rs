@@ -115,3 +115,44 @@ fn keyword_arguments_and_equality_in_arguments() {
     // `x = 1` in an argument list is a comparison when x is a variable.
     assert_eq!(show(&mut s, "x = 1\nsum(x = 1)"), "1");
 }
+
+/// Mutated scripts (no loops, so every run ends) must never panic the interpreter: they
+/// return a value or an error.
+#[test]
+fn mutated_scripts_never_panic() {
+    let corpus = [
+        "x = 1 2 3; y = x[1:2] + 1; x[0] = 5; x.append!(4); sum(x) * 2",
+        "t = table(1 2 3 as a, `x`y`z as b); t[`c] = t.a * 2; select a, c from t where a > 1",
+        "d = dict(`a`b, 1 2); d[`c] = 3; d.a + d[`b]",
+        "def f(a, b=1) { return a + b }; g = f{1}; each(g, 1 2 3); accumulate(+, 1..5)",
+        "m = 1..6$2:3; m[1]; m[0, 1]; cross(+, 1 2, 3 4); eachPre(-, 1 3 6)",
+        "s = `a`b; (1, 2.5, \"c\"); [1, NULL]; 2022.05.20 + 1; 13:30m; <1 + 2>",
+    ];
+    let mut seed: u64 = 0x2545f4914f6cdd1d;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let soup = b"()[]{}:;,.`'\"-+*/!=<> 01x";
+    for src in corpus {
+        for _ in 0..300 {
+            let mut b = src.as_bytes().to_vec();
+            for _ in 0..(rand() % 4) {
+                let i = (rand() as usize) % b.len();
+                b[i] = soup[(rand() as usize) % soup.len()];
+            }
+            let text = String::from_utf8_lossy(&b).into_owned();
+            let mut s = session();
+            let r = s.run_script(&text, &mut |_| {});
+            if let Err(e) = r {
+                assert!(
+                    !e.message().contains("Internal error"),
+                    "panic on: {}",
+                    text
+                );
+            }
+        }
+    }
+}
