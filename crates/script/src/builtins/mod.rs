@@ -27,6 +27,7 @@ pub mod moving;
 pub mod order;
 pub mod rowwise;
 pub mod session;
+pub mod stats;
 pub mod strings;
 pub mod tables;
 pub mod temporal;
@@ -131,7 +132,7 @@ pub trait Host: Send + Sync {
 pub fn registry() -> &'static HashMap<&'static str, Builtin> {
     static REGISTRY: OnceLock<HashMap<&'static str, Builtin>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let families: [fn() -> Vec<Builtin>; 16] = [
+        let families: [fn() -> Vec<Builtin>; 17] = [
             aggregate::functions,
             arith::functions,
             compare::functions,
@@ -144,6 +145,7 @@ pub fn registry() -> &'static HashMap<&'static str, Builtin> {
             order::functions,
             rowwise::functions,
             session::functions,
+            stats::functions,
             strings::functions,
             tables::functions,
             temporal::functions,
