@@ -57,6 +57,8 @@ pub fn functions() -> Vec<Builtin> {
         builtin("beta", 2, 2, a, beta),
         builtin("atImax", 2, 2, a, at_imax),
         builtin("atImin", 2, 2, a, at_imin),
+        builtin("all", 1, 1, a, all),
+        builtin("any", 1, 1, a, any),
     ]
 }
 
@@ -890,6 +892,33 @@ fn at_imin(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
     at_extreme("atImin", args, false)
 }
 
+// ---------------------------------------------------------------------------------------------
+// all, any
+
+/// Whether every (`want_all`) or some non-null element is true (non-zero); a matrix counts
+/// as a whole. Nulls are ignored, so `all` of nothing is true and `any` of nothing false.
+fn truth_of(name: &str, x: &Value, want_all: bool) -> Result<Value> {
+    let (_, v) = super::kernels::form::split_arg(name, x)?;
+    let v = numeric(name, v)?;
+    let hit = dispatch_num!(&v.data, T, s => {
+        let mut valid = s.iter().filter(|e| !e.is_null());
+        if want_all {
+            valid.all(|e| e.to_f64() != 0.0)
+        } else {
+            valid.any(|e| e.to_f64() != 0.0)
+        }
+    }, _ => return Err(not_numeric(name, &v)));
+    Ok(Value::bool(hit))
+}
+
+fn all(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    truth_of("all", &args[0], true)
+}
+
+fn any(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    truth_of("any", &args[0], false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::kernels::test_env::*;
@@ -1042,6 +1071,16 @@ mod tests {
             &[matrix_i32(&[&[1, 1, 2, 2, 2, 3], &[4, 4, 5, 6, 6, 6]])],
         );
         assert_eq!(as_i32(&r), vec![2, 6]);
+    }
+
+    #[test]
+    fn all_and_any_ignore_nulls() {
+        // DolphinDB docs: all(1 2 3) 1, all(0 1 2) 0, any(0 0 NULL) 0, any(1 0 2) 1
+        assert_eq!(run("all", &[ints(&[1, 2, 3])]).as_bool(), Some(true));
+        assert_eq!(run("all", &[ints(&[0, 1, 2])]).as_bool(), Some(false));
+        assert_eq!(run("any", &[ints(&[0, 0, NI])]).as_bool(), Some(false));
+        assert_eq!(run("any", &[ints(&[1, 0, 2])]).as_bool(), Some(true));
+        assert_eq!(run("all", &[ints(&[1, NI])]).as_bool(), Some(true));
     }
 
     #[test]

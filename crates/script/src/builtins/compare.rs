@@ -37,6 +37,7 @@ enum Domain {
     Float(Vec<f64>, Vec<f64>),
     Wide(Vec<i128>, Vec<i128>),
     Text,
+    Bytes,
 }
 
 fn incomparable(name: &str, a: &Vector, b: &Vector) -> Error {
@@ -90,6 +91,17 @@ fn domain(name: &str, a: &Vector, b: &Vector) -> Result<Domain> {
     let (ta, tb) = (a.ty, b.ty);
     if ta.is_literal() && tb.is_literal() {
         return Ok(Domain::Text);
+    }
+    if ta == DataType::Blob || tb == DataType::Blob {
+        let ok = |t: DataType| t == DataType::Blob || t == DataType::Void || t.is_literal();
+        if ok(ta) && ok(tb) {
+            return Ok(Domain::Bytes);
+        }
+        return Err(incomparable(name, a, b));
+    }
+    if ta == tb && a.scale == b.scale && ta.storage() == value::Storage::I128 {
+        // UUID, IPADDR, INT128 and DECIMAL128 of one scale compare by their raw 128 bits.
+        return Ok(Domain::Wide(wide(a), wide(b)));
     }
     if ta.is_temporal() || tb.is_temporal() {
         if ta == tb || is_integral_like(ta) || is_integral_like(tb) {
@@ -155,6 +167,16 @@ fn same_type_cmp<T: Num>(a: &[T], b: &[T], n: usize, pred: &impl Fn(Ordering) ->
     }
 }
 
+fn bytes(v: &Vector, n: usize, i: usize) -> &[u8] {
+    let j = if v.len() == n { i } else { 0 };
+    match &v.data {
+        Data::Blob(b) => &b[j],
+        Data::Str(s) => s[j].as_bytes(),
+        Data::Sym(s) => s.get(j).as_bytes(),
+        _ => &[],
+    }
+}
+
 fn text(v: &Vector, n: usize, i: usize) -> &str {
     let j = if v.len() == n { i } else { 0 };
     v.str_at(j).unwrap_or("")
@@ -173,7 +195,7 @@ fn compare_with(
     n: usize,
     pred: impl Fn(Ordering) -> bool,
 ) -> Result<Vec<i8>> {
-    if a.ty == b.ty && !a.ty.is_decimal() {
+    if a.ty == b.ty && a.scale == b.scale {
         // Same type: compare the raw slices; sentinels already order nulls first.
         let fast = dispatch_num!(&a.data, T, s => T::slice(&b.data)
             .map(|t| same_type_cmp(s, t, n, &pred)), _ => None);
@@ -194,6 +216,9 @@ fn compare_with(
         Domain::Wide(p, q) => (0..n)
             .map(|i| pred(at(&p, n, i).cmp(&at(&q, n, i))) as i8)
             .collect(),
+        Domain::Bytes => (0..n)
+            .map(|i| pred(bytes(a, n, i).cmp(bytes(b, n, i))) as i8)
+            .collect(),
         Domain::Text => (0..n)
             .map(|i| pred(text(a, n, i).cmp(text(b, n, i))) as i8)
             .collect(),
@@ -202,6 +227,18 @@ fn compare_with(
 }
 
 fn comparison(name: &str, x: &Value, y: &Value, pred: fn(Ordering) -> bool) -> Result<Value> {
+    if let (Value::Set(a), Value::Set(b)) = (x, y) {
+        // Two sets compare as wholes: equal when they hold the same keys.
+        let same =
+            a.len() == b.len() && (0..a.keys.len()).all(|i| b.contains_key(&a.keys.key_at(i)));
+        return match name {
+            "eq" => Ok(Value::bool(same)),
+            "ne" => Ok(Value::bool(!same)),
+            _ => Err(Error::new(format!(
+                "The function [{name}] doesn't support sets."
+            ))),
+        };
+    }
     let al = align(name, x, y)?;
     let out = compare_with(name, &al.a, &al.b, al.len, pred)?;
     Ok(rebuild(&al.form, Vector::from_i8(DataType::Bool, out)))
@@ -267,7 +304,7 @@ fn eq_obj(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
             "The function [eqObj] only accepts a scalar, pair, vector or matrix.",
         ));
     };
-    if a.ty != b.ty || a.len() != b.len() {
+    if a.ty != b.ty || a.len() != b.len() || a.is_array() != b.is_array() {
         return Ok(Value::bool(false));
     }
     if let (Some(fm), Some((super::kernels::form::Form::Matrix(gm), _))) =
@@ -277,22 +314,33 @@ fn eq_obj(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
             return Ok(Value::bool(false));
         }
     }
-    let n = a.len();
-    let same = if a.ty.is_floating() {
+    let tol = precision.map(|d| 10f64.powi(-(d.min(300) as i32)));
+    let same = same_values(a, b, tol)?;
+    Ok(Value::bool(same))
+}
+
+/// Element-by-element identity of two vectors of one type and length (nulls equal nulls;
+/// floats within `tol` when given); array vectors compare row by row.
+fn same_values(a: &Vector, b: &Vector, tol: Option<f64>) -> Result<bool> {
+    if let (Data::Array(x), Data::Array(y)) = (&a.data, &b.data) {
+        return Ok(x.offsets == y.offsets
+            && x.values.ty == y.values.ty
+            && same_values(&x.values, &y.values, tol)?);
+    }
+    if a.ty.is_floating() {
         let p = float_min_null(a)?;
         let q = float_min_null(b)?;
-        let tol = precision.map(|d| 10f64.powi(-(d.min(300) as i32)));
-        p.iter().zip(&q).all(|(u, v)| match tol {
+        return Ok(p.iter().zip(&q).all(|(u, v)| match tol {
             _ if *u == null::F64 || *v == null::F64 => u == v,
             Some(t) => (u - v).abs() <= t,
             None => u == v,
-        })
-    } else {
-        compare_with("eqObj", a, b, n, |o| o == Ordering::Equal)?
+        }));
+    }
+    Ok(
+        compare_with("eqObj", a, b, a.len(), |o| o == Ordering::Equal)?
             .iter()
-            .all(|e| *e == 1)
-    };
-    Ok(Value::bool(same))
+            .all(|e| *e == 1),
+    )
 }
 
 fn matrix_dims(f: &super::kernels::form::Form) -> Option<(usize, usize)> {
@@ -409,6 +457,60 @@ mod tests {
         assert_eq!(r.as_bool(), Some(true));
         let r = run("eqObj", &[ints(&[1, 2]), ints(&[1, 3])]);
         assert_eq!(r.as_bool(), Some(false));
+    }
+
+    #[test]
+    fn eq_covers_every_type_the_clients_upload() {
+        let blob = |v: &[&[u8]]| {
+            Value::vector(Vector::new(
+                DataType::Blob,
+                Data::Blob(v.iter().map(|b| b.to_vec()).collect()),
+            ))
+        };
+        let r = run("eq", &[blob(&[b"ab", b""]), blob(&[b"ab", b""])]);
+        assert_eq!(as_i8(&r), vec![1, 1]);
+        let dec = |raw: Vec<i128>| {
+            Value::vector(Vector::decimal(DataType::Decimal128, 28, Data::I128(raw)))
+        };
+        let big = 31415926535897932384626433833i128;
+        let r = run(
+            "eq",
+            &[dec(vec![big, i128::MIN]), dec(vec![big, i128::MIN])],
+        );
+        assert_eq!(as_i8(&r), vec![1, 1]);
+        let r = run("eq", &[dec(vec![big]), dec(vec![big + 1])]);
+        assert_eq!(as_i8(&r), vec![0]);
+        let set = |v: &[i32]| {
+            Value::set(value::Set::from_vector(&Vector::from_i32(
+                DataType::Int,
+                v.to_vec(),
+            )))
+        };
+        assert_eq!(
+            run("eq", &[set(&[1, 2, NI]), set(&[NI, 2, 1])]).as_bool(),
+            Some(true)
+        );
+        assert_eq!(
+            run("eq", &[set(&[1, 2]), set(&[1, 3])]).as_bool(),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn eq_obj_compares_array_vectors() {
+        let av = |offsets: Vec<u32>, vals: Vec<i32>| {
+            Value::vector(Vector::new(
+                DataType::Int,
+                Data::Array(value::ArrayData {
+                    offsets,
+                    values: Box::new(Vector::from_i32(DataType::Int, vals)),
+                }),
+            ))
+        };
+        let a = av(vec![0, 2, 3], vec![1, 2, 3]);
+        assert_eq!(run("eqObj", &[a.clone(), a.clone()]).as_bool(), Some(true));
+        let b = av(vec![0, 1, 3], vec![1, 2, 3]);
+        assert_eq!(run("eqObj", &[a, b]).as_bool(), Some(false));
     }
 
     #[test]
