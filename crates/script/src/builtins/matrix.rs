@@ -14,9 +14,10 @@ use std::sync::Arc;
 use value::{Data, DataType, Dict, Matrix, Table, Value, Vector};
 
 use self::linalg::Dense;
-use super::data_util::{bool_arg, count_arg, int_arg, str_arg, vector_from_scalars};
+use super::data_util::{count_arg, int_arg, str_arg, vector_from_scalars};
 use super::kernels::num::{dispatch_num, f64_out, Num};
 use super::kernels::promote::to_f64_nan;
+use super::stats::params::bind;
 use super::{builtin, Builtin, Env, Kind};
 use crate::{bail, Result};
 
@@ -328,15 +329,14 @@ fn solve(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
 }
 
 /// `lu(X, [permute=false])`: `(P, L, U)` with X = P ** L ** U, or `(P ** L, U)`.
-fn lu(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    if !matches!(args[0], Value::Matrix(_)) {
+fn lu(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let p = bind(env, "lu", args, &["X", "permute"])?;
+    let x = p.req(0)?;
+    if !matches!(x, Value::Matrix(_)) {
         bail!("The argument X of function [lu] must be a matrix");
     }
-    let a = dense_arg("lu", &args[0], f64::NAN)?;
-    let permute = match args.get(1) {
-        Some(v) => bool_arg("lu", v, "permute")?,
-        None => false,
-    };
+    let a = dense_arg("lu", x, f64::NAN)?;
+    let permute = p.flag(1, false)?;
     let f = linalg::lu(&a);
     let (p, l, u) = (f.permutation(), f.lower(), f.upper());
     if permute {
@@ -352,19 +352,19 @@ fn lu(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
 /// `qr(X, [mode='full'], [pivoting=false])`: Householder QR as LAPACK computes it. `mode` is
 /// 'full' (Q m×m, R m×n), 'economic' (Q m×k, R k×n), 'r' (R of 'full') or 'raw' (the packed
 /// reflectors h, their factors tau, and R).
-fn qr(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    if !matches!(args[0], Value::Matrix(_)) {
+fn qr(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let p = bind(env, "qr", args, &["X", "mode", "pivoting"])?;
+    let x = p.req(0)?;
+    if !matches!(x, Value::Matrix(_)) {
         bail!("The argument X of function [qr] must be a matrix");
     }
-    let a = dense_arg("qr", &args[0], f64::NAN)?;
-    let mode = match args.get(1) {
-        Some(v) if !v.is_void() => str_arg("qr", v, "mode")?.to_ascii_lowercase(),
-        _ => "full".to_string(),
+    let a = dense_arg("qr", x, f64::NAN)?;
+    let mode = match p.get(1) {
+        Some(v) => str_arg("qr", v, "mode")?.to_ascii_lowercase(),
+        None => "full".to_string(),
     };
-    if let Some(v) = args.get(2) {
-        if !v.is_void() && bool_arg("qr", v, "pivoting")? {
-            bail!("The function [qr] does not support pivoting=true yet.");
-        }
+    if p.flag(2, false)? {
+        bail!("The function [qr] does not support pivoting=true yet.");
     }
     let (m, k) = (a.rows, a.rows.min(a.cols));
     let f = linalg::qr(&a);
@@ -386,12 +386,10 @@ fn qr(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
 }
 
 /// `cholesky(X, [lower=true])`: L with X = L ** L' (or the upper factor L' when lower=false).
-fn cholesky(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    let a = square_arg("cholesky", &args[0], f64::NAN)?;
-    let lower = match args.get(1) {
-        Some(v) => bool_arg("cholesky", v, "lower")?,
-        None => true,
-    };
+fn cholesky(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let p = bind(env, "cholesky", args, &["X", "lower"])?;
+    let a = square_arg("cholesky", p.req(0)?, f64::NAN)?;
+    let lower = p.flag(1, true)?;
     // The upper variant reads X's upper triangle, which is the lower triangle of X'.
     let src = if lower { a } else { a.transpose() };
     match linalg::cholesky_lower(&src) {

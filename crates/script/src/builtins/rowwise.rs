@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use value::{null, ArrayData, Data, DataType, Value, Vector};
 
-use super::data_util::{bool_arg, int_arg, str_arg};
+use super::data_util::{int_arg, str_arg};
 use super::kernels::num::{dispatch_num, f64_out, Num};
 use super::kernels::promote::{common_numeric, num_rank, to_f64_nan};
 use super::{builtin, Builtin, Env, Kind};

@@ -3,6 +3,7 @@
 //! (`rowMove`, `rowPrev`, `rowNext`). Results keep the shape of X.
 
 use super::*;
+use crate::builtins::stats::params::bind;
 
 // ---------------------------------------------------------------------------------------------
 // Ranks.
@@ -82,45 +83,52 @@ struct RankOpts {
     percent: bool,
 }
 
-fn opt_bool(func: &str, args: &[Value], i: usize, what: &str, default: bool) -> Result<bool> {
-    match args.get(i) {
-        Some(v) if !v.is_void() => bool_arg(func, v, what),
-        _ => Ok(default),
-    }
-}
-
 /// `rowRank(X, [ascending=true], [groupNum], [ignoreNA=true], [tiesMethod='min'],
 /// [percent=false])`: each element's rank (from 0) within its row, as `rank` computes it.
-pub(super) fn row_rank(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+pub(super) fn row_rank(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let f = "rowRank";
-    let group_num = match args.get(2) {
-        Some(v) if !v.is_void() => {
+    let names = [
+        "X",
+        "ascending",
+        "groupNum",
+        "ignoreNA",
+        "tiesMethod",
+        "percent",
+        "precision",
+    ];
+    let p = bind(env, f, args, &names)?;
+    let x = p.req(0)?;
+    let group_num = match p.get(2) {
+        Some(v) => {
             let g = int_arg(f, v, "groupNum")?;
             if g <= 0 {
                 bail!("The argument groupNum of function [rowRank] must be a positive integer");
             }
             Some(g)
         }
-        _ => None,
+        None => None,
     };
-    let ties = match args.get(4) {
-        Some(v) if !v.is_void() => match str_arg(f, v, "tiesMethod")? {
+    let ties = match p.get(4) {
+        Some(v) => match str_arg(f, v, "tiesMethod")? {
             "min" => Ties::Min,
             "max" => Ties::Max,
             "average" => Ties::Average,
             "first" => Ties::First,
             _ => bail!("The argument tiesMethod of function [rowRank] must be 'min', 'max', 'average' or 'first'"),
         },
-        _ => Ties::Min,
+        None => Ties::Min,
     };
+    if p.get(6).is_some() {
+        bail!("The function [rowRank] does not support precision yet");
+    }
     let opts = RankOpts {
-        ascending: opt_bool(f, args, 1, "ascending", true)?,
+        ascending: p.flag(1, true)?,
         group_num,
-        ignore_na: opt_bool(f, args, 3, "ignoreNA", true)?,
+        ignore_na: p.flag(3, true)?,
         ties,
-        percent: opt_bool(f, args, 5, "percent", false)?,
+        percent: p.flag(5, false)?,
     };
-    let r = rank_rows(f, &args[0])?;
+    let r = rank_rows(f, x)?;
     let mut out = Vec::with_capacity(r.n);
     r.each_row(|_, row| out.push(rank_row(row, &opts)));
     let float = opts.percent || (opts.ties == Ties::Average && opts.group_num.is_none());
@@ -129,7 +137,7 @@ pub(super) fn row_rank(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     } else {
         DataType::Int
     };
-    Ok(reshape_like(&args[0], out, ty))
+    Ok(reshape_like(x, out, ty))
 }
 
 /// The sort order of a row's elements: nulls first (smallest) or dropped.
@@ -186,12 +194,15 @@ fn rank_row(row: &[f64], o: &RankOpts) -> Vec<f64> {
 
 /// `rowDenseRank(X, [ascending=true], [ignoreNA=true], [percent=false])`: ranks from 0 with
 /// no gaps after ties.
-pub(super) fn row_dense_rank(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+pub(super) fn row_dense_rank(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let f = "rowDenseRank";
-    let ascending = opt_bool(f, args, 1, "ascending", true)?;
-    let ignore_na = opt_bool(f, args, 2, "ignoreNA", true)?;
-    let percent = opt_bool(f, args, 3, "percent", false)?;
-    let r = rank_rows(f, &args[0])?;
+    let names = ["X", "ascending", "ignoreNA", "percent"];
+    let p = bind(env, f, args, &names)?;
+    let x = p.req(0)?;
+    let ascending = p.flag(1, true)?;
+    let ignore_na = p.flag(2, true)?;
+    let percent = p.flag(3, false)?;
+    let r = rank_rows(f, x)?;
     let mut out = Vec::with_capacity(r.n);
     r.each_row(|_, row| {
         let idx = order(row, ascending, ignore_na);
@@ -216,7 +227,7 @@ pub(super) fn row_dense_rank(_env: &mut dyn Env, args: &[Value]) -> Result<Value
     } else {
         DataType::Int
     };
-    Ok(reshape_like(&args[0], out, ty))
+    Ok(reshape_like(x, out, ty))
 }
 
 // ---------------------------------------------------------------------------------------------
