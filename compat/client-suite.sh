@@ -54,7 +54,7 @@ RUNS=(
     "test_client|"
     "test_run_script|"
     "test_run_function|"
-    "test_types_func|test_types_func_form_table_name --exact"
+    "test_types_func|test_types_func_form::test_types_func_form_table_name --exact"
     "test_upload|"
     "test_table_writer|"
     "test_stream_subscribe|"

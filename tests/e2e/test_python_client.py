@@ -181,3 +181,26 @@ def test_metrics_on_the_same_port(node):
         text = r.read().decode()
     assert "porpoise_jobs_total" in text
     assert "porpoise_sessions" in text
+
+
+def test_fetch_size_returns_the_table_in_blocks(node):
+    s = session(node)
+    reader = s.run("table(1..20000 as a, take(`x`y, 20000) as b)", fetchSize=8192)
+    sizes = []
+    while reader.hasNext():
+        sizes.append(len(reader.read()))
+    assert sizes == [8192, 8192, 3616]
+    assert s.run("1+1") == 2
+    s.close()
+
+
+def test_request_options_reach_the_job(node):
+    s = session(node)
+    s.run("v = 1", clearMemory=True)
+    with pytest.raises(Exception):
+        s.run("v")
+    jobs = s.run("select priority, parallelism from getConsoleJobs() "
+                 "where sessionId=getCurrentSessionAndUser()[0]", priority=9, parallelism=3)
+    assert list(jobs["priority"]) == [8]
+    assert list(jobs["parallelism"]) == [3]
+    s.close()

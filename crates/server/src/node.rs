@@ -20,8 +20,8 @@ pub const GUEST: &str = "guest";
 pub const BAD_LOGIN: &str = "The user name or password is incorrect.";
 /// Most sessions (connections) a node holds at once, beyond `maxConnections`' own check.
 pub const SESSIONS_MAX: usize = 65_536;
-/// Most shared objects on one node.
-pub const SHARED_OBJECTS_MAX: usize = 65_536;
+/// Most shared objects on one node (DolphinDB: "up to 65,535 shared tables").
+pub const SHARED_OBJECTS_MAX: usize = 65_535;
 /// Longest job description kept for `getConsoleJobs()`.
 pub const JOB_DESC_CHARS_MAX: usize = 1024;
 

@@ -57,7 +57,8 @@ fn sniff(b: &[u8]) -> Protocol {
     }
 }
 
-/// A running node. Drop does not stop it: call `shutdown`.
+/// A running node. Call `shutdown` to stop it cleanly; dropping it closes the listener and
+/// every idle connection at once.
 pub struct Server {
     node: Arc<Node>,
     local_addr: SocketAddr,
