@@ -247,6 +247,12 @@ pub(crate) fn valid_position(v: &Vector, from_end: bool) -> Option<usize> {
 // sum, avg, count, prod, sum2..4
 
 fn sum_vec(v: &Vector) -> Result<Vector> {
+    if v.ty.is_decimal() {
+        // DECIMAL sums stay exact, one width up (DECIMAL32 -> DECIMAL64).
+        let total = super::kernels::decimal::sum(v)?;
+        let ty = super::kernels::decimal::sum_type(v.ty);
+        return super::kernels::decimal::pack(ty, v.scale, vec![total.unwrap_or(i128::MIN)]);
+    }
     let v = numeric("sum", v)?;
     dispatch_num!(&v.data, T, s => Ok(if T::IS_FLOAT {
         let (acc, n) = sum_float(s);
@@ -376,6 +382,11 @@ fn extreme_vec(name: &str, v: &Vector, want_max: bool) -> Result<Vector> {
     let data = dispatch_num!(&v.data, T, s => T::into_data(vec![extreme(s, want_max)]), _ => {
         match &v.data {
             Data::Void(_) => Data::Void(1),
+            Data::I128(s) if v.ty == DataType::Decimal128 => {
+                let valid = s.iter().copied().filter(|x| *x != null::DECIMAL128);
+                let best = if want_max { valid.max() } else { valid.min() };
+                Data::I128(vec![best.unwrap_or(null::DECIMAL128)])
+            }
             Data::Str(s) => Data::Str(vec![pick_text(&mut s.iter().map(|x| x.as_str()))]),
             Data::Sym(s) => {
                 let best = pick_text(&mut s.iter());

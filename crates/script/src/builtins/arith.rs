@@ -7,6 +7,7 @@
 
 use value::{null, Data, DataType, Value, Vector};
 
+use super::kernels::decimal::{self, DecOp};
 use super::kernels::form::{align, rebuild, split_arg};
 use super::kernels::num::{dispatch_num, f64_out, Num};
 use super::kernels::promote::{cast_cow, cast_num, common_numeric, numeric_view};
@@ -222,7 +223,16 @@ fn incompatible(name: &str, a: &Vector, b: &Vector) -> Error {
 fn arith(op: Op, x: &Value, y: &Value) -> Result<Value> {
     let al = align(op.name(), x, y)?;
     let (a, b, n) = (&al.a, &al.b, al.len);
-    let out = if a.ty.is_temporal() || b.ty.is_temporal() {
+    let out = if decimal::applies(a.ty, b.ty) {
+        let dop = match op {
+            Op::Add => DecOp::Add,
+            Op::Sub => DecOp::Sub,
+            Op::Mul => DecOp::Mul,
+            Op::Div => DecOp::Div,
+            Op::Mod => DecOp::Mod,
+        };
+        decimal::arith(dop, a, b, n)?
+    } else if a.ty.is_temporal() || b.ty.is_temporal() {
         temporal_arith(op, a, b, n)?
     } else if op == Op::Add && a.ty.is_literal() && b.ty.is_literal() {
         concat(a, b, n)
@@ -448,6 +458,10 @@ float_fn!(rad2deg, "rad2deg", f64::to_degrees);
 /// decimals as DOUBLE.
 fn unary_same(name: &str, x: &Value, fi: fn(i64) -> i64, ff: fn(f64) -> f64) -> Result<Value> {
     let (form, v) = require_numeric(name, x)?;
+    if v.ty.is_decimal() {
+        let abs = fi(2) == 2;
+        return Ok(rebuild(&form, decimal::unary(v, abs)?));
+    }
     let ty = match v.ty {
         DataType::Bool | DataType::Void => DataType::Int,
         t if t.is_decimal() => DataType::Double,

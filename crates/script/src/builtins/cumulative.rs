@@ -75,6 +75,9 @@ fn scan_f64(name: &str, v: &Vector, mut step: impl FnMut(f64) -> Option<f64>) ->
 // Sums and products
 
 fn cumsum_vec(v: &Vector) -> Result<Vector> {
+    if v.ty.is_decimal() {
+        return super::kernels::decimal::cumsum(v);
+    }
     let v = numeric("cumsum", v)?;
     dispatch_num!(&v.data, T, s => Ok(if T::IS_FLOAT {
         let mut acc = 0f64;

@@ -45,6 +45,7 @@ pub fn functions() -> Vec<Builtin> {
         builtin("mlast", 2, 3, w, mlast),
         builtin("mfirstNot", 2, 3, w, mfirst_not),
         builtin("mlastNot", 2, 3, w, mlast_not),
+        builtin("mrank", 3, 7, w, mrank),
         builtin("mcorr", 3, 4, w, mcorr),
         builtin("mcovar", 3, 4, w, mcovar),
         builtin("mbeta", 3, 4, w, mbeta),
@@ -643,6 +644,79 @@ fn mpercentile(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
     })
 }
 
+/// `mrank(X, ascending, window, [ignoreNA=true], [tiesMethod='min'], [percent=false],
+/// [minPeriods])`: the rank (from 0) of each element within its window.
+fn mrank(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let flag = |i: usize, default: bool| -> Result<bool> {
+        match args.get(i) {
+            None => Ok(default),
+            Some(v) if v.is_null() => Ok(default),
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| Error::new("The flags of [mrank] must be booleans.")),
+        }
+    };
+    let ascending = flag(1, true)?;
+    let ignore_na = flag(3, true)?;
+    let ties = match args.get(4).filter(|v| !v.is_null()).map(|v| v.as_str()) {
+        None | Some(Some("min")) => 0,
+        Some(Some("max")) | Some(Some("first")) => 1,
+        Some(Some("average")) => 2,
+        _ => {
+            return Err(Error::new(
+                "tiesMethod must be 'min', 'max', 'average' or 'first'.",
+            ))
+        }
+    };
+    let percent = flag(5, false)?;
+    let mp = min_periods_arg("mrank", args.get(6))?;
+    moving_apply("mrank", &args[0], &args[2], mp, |v, fr| {
+        let mut x = floats("mrank", v)?;
+        if !ignore_na {
+            for e in x.iter_mut().filter(|e| e.is_nan()) {
+                *e = f64::NEG_INFINITY;
+            }
+        }
+        let mut tree = RankTree::new(&x);
+        let mut lo = 0usize;
+        let mut out = Vec::with_capacity(x.len());
+        for i in 0..x.len() {
+            if !x[i].is_nan() {
+                tree.insert(x[i]);
+            }
+            while lo < fr.starts[i] {
+                if !x[lo].is_nan() {
+                    tree.remove(x[lo]);
+                }
+                lo += 1;
+            }
+            let n = tree.len();
+            if x[i].is_nan() || !fr.ready(i, n) {
+                out.push(f64::NAN);
+                continue;
+            }
+            let (below, equal) = tree.rank_of(x[i]);
+            let first = if ascending { below } else { n - below - equal };
+            let r = match ties {
+                0 => first as f64,
+                1 => (first + equal - 1) as f64,
+                _ => first as f64 + (equal - 1) as f64 / 2.0,
+            };
+            out.push(if percent { (r + 1.0) / n as f64 } else { r });
+        }
+        Ok(if percent || ties == 2 {
+            Vector::from_f64(out.into_iter().map(nan_to_null).collect())
+        } else {
+            Vector::from_i32(
+                DataType::Int,
+                out.into_iter()
+                    .map(|r| if r.is_nan() { null::I32 } else { r as i32 })
+                    .collect(),
+            )
+        })
+    })
+}
+
 fn pair_fn(
     name: &'static str,
     args: &[Value],
@@ -949,6 +1023,15 @@ mod tests {
         let r = run("msum", &[Value::Matrix(Arc::new(m)), Value::string("3d")]);
         assert_eq!(as_i64(&r), vec![1, 3, 6, 4, 9, 15, 13, 15]);
         run_err("msum", &[ints(&[1, 2]), Value::string("3d")]);
+    }
+
+    #[test]
+    fn mrank_ranks_the_last_element() {
+        let x = ints(&[3, 1, 2, 2, NI, 5]);
+        let r = run("mrank", &[x.clone(), Value::bool(true), Value::int(3)]);
+        assert_eq!(as_i32(&r), vec![NI, NI, 1, 1, NI, 1]);
+        let r = run("mrank", &[x, Value::bool(false), Value::int(3)]);
+        assert_eq!(as_i32(&r), vec![NI, NI, 1, 0, NI, 0]);
     }
 
     #[test]

@@ -475,10 +475,8 @@ fn group_of(p: usize, m: usize, g: usize) -> usize {
     let big = extra * (size + 1);
     if p < big {
         p / (size + 1)
-    } else if size == 0 {
-        extra
     } else {
-        extra + (p - big) / size
+        extra + (p - big).checked_div(size).unwrap_or(0)
     }
 }
 
@@ -678,9 +676,9 @@ fn lfill_vec(v: &Vector) -> Result<Vector> {
             continue;
         }
         if let Some(p) = last {
-            for k in p + 1..i {
+            for (k, slot) in filled.iter_mut().enumerate().take(i).skip(p + 1) {
                 let f = (k - p) as f64 / (i - p) as f64;
-                filled[k] = x[p] + (x[i] - x[p]) * f;
+                *slot = x[p] + (x[i] - x[p]) * f;
             }
         }
         last = Some(i);

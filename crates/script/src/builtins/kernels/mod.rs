@@ -2,6 +2,7 @@
 //! moving, order): element types, argument forms and broadcasting, type promotion, and the
 //! rolling-window primitives.
 
+pub mod decimal;
 pub mod form;
 pub mod frames;
 pub mod num;

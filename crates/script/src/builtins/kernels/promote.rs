@@ -68,7 +68,10 @@ pub fn cast_num(v: &Vector, ty: DataType) -> Result<Vector> {
         return Ok(Vector::nulls(ty, v.len()));
     }
     if v.ty.is_decimal() {
-        let f = decimal_to_f64(v);
+        let f = decimal_to_f64(v)
+            .into_iter()
+            .map(super::num::f64_out)
+            .collect();
         let as_double = Vector::from_f64(f);
         return cast_num(&as_double, ty);
     }
