@@ -108,7 +108,7 @@ fn design(cols: Vec<Vec<f64>>, n: usize, intercept: bool) -> Dense {
     let p = cols.len() + intercept as usize;
     let mut data = Vec::with_capacity(n * p);
     if intercept {
-        data.extend(std::iter::repeat(1.0).take(n));
+        data.extend(std::iter::repeat_n(1.0, n));
     }
     for c in cols {
         data.extend(c);
@@ -130,7 +130,7 @@ fn fit(x: &Dense, y: &[f64], w: Option<&[f64]>) -> Fit {
     let (n, p) = (x.rows, x.cols);
     let wt = |i: usize| w.map_or(1.0, |w| w[i]);
     let mut xtx = Dense::zeros(p, p);
-    let mut xty = vec![0.0; p];
+    let mut xty = Vec::with_capacity(p);
     for a in 0..p {
         let ca = x.col(a);
         for b in a..p {
@@ -139,7 +139,7 @@ fn fit(x: &Dense, y: &[f64], w: Option<&[f64]>) -> Fit {
             xtx.set(a, b, s);
             xtx.set(b, a, s);
         }
-        xty[a] = (0..n).map(|i| wt(i) * ca[i] * y[i]).sum();
+        xty.push((0..n).map(|i| wt(i) * ca[i] * y[i]).sum::<f64>());
     }
     let xtx_inv = pinv_symmetric(&xtx);
     let beta: Vec<f64> = (0..p)
