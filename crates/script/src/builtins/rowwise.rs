@@ -17,6 +17,8 @@ use value::{null, ArrayData, Data, DataType, Value, Vector};
 use super::data_util::{int_arg, str_arg};
 use super::kernels::num::{dispatch_num, f64_out, Num};
 use super::kernels::promote::{common_numeric, num_rank, to_f64_nan};
+use super::kernels::window;
+use super::stats::params::bind;
 use super::{builtin, Builtin, Env, Kind};
 use crate::{bail, Result};
 
@@ -40,6 +42,8 @@ pub fn functions() -> Vec<Builtin> {
         builtin("rowAnd", 1, ROW_ARGS_MAX, Kind::Scalar, row_and),
         builtin("rowOr", 1, ROW_ARGS_MAX, Kind::Scalar, row_or),
         builtin("rowXor", 1, ROW_ARGS_MAX, Kind::Scalar, row_xor),
+        builtin("rowSkew", 1, 2, Kind::Scalar, row_skew),
+        builtin("rowKurtosis", 1, 2, Kind::Scalar, row_kurtosis),
         builtin("rowImax", 1, ROW_ARGS_MAX, Kind::Scalar, row_imax),
         builtin("rowImin", 1, ROW_ARGS_MAX, Kind::Scalar, row_imin),
         builtin("rowRank", 1, 6, Kind::Other, ordered::row_rank),
@@ -604,6 +608,37 @@ fn spread(func: &str, args: &[Value], sample: bool, root: bool) -> Result<Value>
                 v
             }
         })
+        .collect();
+    Ok(double_result(r.scalar, out))
+}
+
+fn row_skew(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    shape_moment(env, "rowSkew", args, |m, biased| m.skew(biased))
+}
+
+fn row_kurtosis(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    shape_moment(env, "rowKurtosis", args, |m, biased| m.kurtosis(biased))
+}
+
+/// `rowSkew(X, [biased=true])` / `rowKurtosis(X, [biased=true])` over a matrix, table, tuple
+/// or array vector, with the moment definitions of `skew`/`kurtosis`.
+fn shape_moment(
+    env: &mut dyn Env,
+    func: &str,
+    args: &[Value],
+    stat: fn(&window::Moments, bool) -> Option<f64>,
+) -> Result<Value> {
+    let p = bind(env, func, args, &["X", "biased"])?;
+    let biased = p.flag(1, true)?;
+    let r = float_rows(func, std::slice::from_ref(p.req(0)?))?;
+    let acc = r.fold(window::Moments::default(), |m, x| {
+        if !x.is_nan() {
+            m.add(x);
+        }
+    });
+    let out = acc
+        .iter()
+        .map(|m| stat(m, biased).unwrap_or(f64::NAN))
         .collect();
     Ok(double_result(r.scalar, out))
 }

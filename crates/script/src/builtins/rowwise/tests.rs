@@ -265,3 +265,20 @@ fn errors() {
     assert!(run_err("rowSum", &[ints(&[1, 2]), ints(&[1, 2, 3])]).contains("same number of rows"));
     assert!(run_err("rowRank", &[ints(&[1, 2])]).contains("matrix"));
 }
+
+#[test]
+fn skew_and_kurtosis_per_row() {
+    let m = dmat(2, 4, &[1.0, 1.0, 2.0, 1.0, 3.0, 1.0, 10.0, 1.0]);
+    let s = as_f64(&run("rowSkew", &[m.clone()]));
+    // Row 0 is 1 2 3 10: biased skew m3/m2^1.5.
+    let xs = [1.0, 2.0, 3.0, 10.0];
+    let mean = 4.0;
+    let m2: f64 = xs.iter().map(|x: &f64| (x - mean).powi(2)).sum::<f64>() / 4.0;
+    let m3: f64 = xs.iter().map(|x: &f64| (x - mean).powi(3)).sum::<f64>() / 4.0;
+    assert_close(&s[..1], &[m3 / m2.powf(1.5)]);
+    // Row 1 is constant: no spread, null.
+    assert_eq!(s[1], ND);
+    let k = as_f64(&run("rowKurtosis", &[m]));
+    let m4: f64 = xs.iter().map(|x: &f64| (x - mean).powi(4)).sum::<f64>() / 4.0;
+    assert_close(&k[..1], &[m4 / (m2 * m2)]);
+}
