@@ -8,7 +8,7 @@
 use value::{null, Data, DataType, Value, Vector};
 
 use super::kernels::decimal::{self, DecOp};
-use super::kernels::form::{align, rebuild, split_arg};
+use super::kernels::form::{align, array_binary, array_unary, rebuild, split_arg};
 use super::kernels::num::{dispatch_num, f64_out, Num};
 use super::kernels::promote::{cast_cow, cast_num, common_numeric, numeric_view};
 use super::{builtin, Builtin, Env, Kind};
@@ -221,6 +221,9 @@ fn incompatible(name: &str, a: &Vector, b: &Vector) -> Error {
 }
 
 fn arith(op: Op, x: &Value, y: &Value) -> Result<Value> {
+    if let Some(r) = array_binary(op.name(), x, y, |a, b| arith(op, a, b)) {
+        return r;
+    }
     let al = align(op.name(), x, y)?;
     let (a, b, n) = (&al.a, &al.b, al.len);
     let out = if decimal::applies(a.ty, b.ty) {
@@ -249,12 +252,13 @@ pub(crate) fn sub_values(x: &Value, y: &Value) -> Result<Value> {
 
 /// `x \ y` as DOUBLE (used by `ratios` and `percentChange`).
 pub(crate) fn ratio_values(x: &Value, y: &Value) -> Result<Value> {
-    float_binary(
-        "ratio",
-        x,
-        y,
-        |a, b| if b == 0.0 { f64::NAN } else { a / b },
-    )
+    float_binary("ratio", x, y, &|a, b| {
+        if b == 0.0 {
+            f64::NAN
+        } else {
+            a / b
+        }
+    })
 }
 
 fn add(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
@@ -274,7 +278,10 @@ fn modulo(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
 }
 
 /// Binary operation computed in DOUBLE whatever the input types (`ratio`, `pow`).
-fn float_binary(name: &str, x: &Value, y: &Value, f: impl Fn(f64, f64) -> f64) -> Result<Value> {
+fn float_binary(name: &str, x: &Value, y: &Value, f: &dyn Fn(f64, f64) -> f64) -> Result<Value> {
+    if let Some(r) = array_binary(name, x, y, |a, b| float_binary(name, a, b, f)) {
+        return r;
+    }
     let al = align(name, x, y)?;
     for v in [&al.a, &al.b] {
         if numeric_view(v.ty).is_none() {
@@ -291,7 +298,7 @@ fn float_binary(name: &str, x: &Value, y: &Value, f: impl Fn(f64, f64) -> f64) -
 }
 
 fn ratio(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    float_binary("ratio", &args[0], &args[1], |x, y| {
+    float_binary("ratio", &args[0], &args[1], &|x, y| {
         if y == 0.0 {
             f64::NAN
         } else {
@@ -301,7 +308,7 @@ fn ratio(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
 }
 
 fn pow(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    float_binary("pow", &args[0], &args[1], f64::powf)
+    float_binary("pow", &args[0], &args[1], &f64::powf)
 }
 
 /// String concatenation for `+` on STRING/SYMBOL operands.
@@ -404,7 +411,10 @@ fn require_numeric<'a>(
 }
 
 /// A math function computed in DOUBLE; NaN results become null.
-fn unary_f64(name: &str, x: &Value, f: impl Fn(f64) -> f64) -> Result<Value> {
+fn unary_f64(name: &str, x: &Value, f: &dyn Fn(f64) -> f64) -> Result<Value> {
+    if let Some(r) = array_unary(x, |c| unary_f64(name, c, f)) {
+        return r;
+    }
     let (form, v) = require_numeric(name, x)?;
     let v = if v.ty.is_decimal() || matches!(v.data, Data::Void(_)) {
         cast_num(v, DataType::Double)?
@@ -419,7 +429,7 @@ fn unary_f64(name: &str, x: &Value, f: impl Fn(f64) -> f64) -> Result<Value> {
 macro_rules! float_fn {
     ($fname:ident, $name:expr, $f:expr) => {
         fn $fname(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
-            unary_f64($name, &args[0], $f)
+            unary_f64($name, &args[0], &$f)
         }
     };
 }
@@ -457,6 +467,9 @@ float_fn!(rad2deg, "rad2deg", f64::to_degrees);
 /// A function that keeps the element type (`neg`, `abs`); BOOL and VOID compute as INT,
 /// decimals as DOUBLE.
 fn unary_same(name: &str, x: &Value, fi: fn(i64) -> i64, ff: fn(f64) -> f64) -> Result<Value> {
+    if let Some(r) = array_unary(x, |c| unary_same(name, c, fi, ff)) {
+        return r;
+    }
     let (form, v) = require_numeric(name, x)?;
     if v.ty.is_decimal() {
         let abs = fi(2) == 2;
@@ -534,7 +547,7 @@ fn round(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
         .as_i64()
         .ok_or_else(|| Error::new("The second argument of [round] must be an integer."))?;
     let scale = 10f64.powi(digits.clamp(-30, 30) as i32);
-    unary_f64("round", &args[0], move |x| (x * scale).round() / scale)
+    unary_f64("round", &args[0], &move |x| (x * scale).round() / scale)
 }
 
 /// `clip(X, Y, Z)`: X limited to [Y, Z]; a null bound does not limit.
@@ -910,6 +923,32 @@ mod tests {
             &[ints(&[1, 5, 9, NI]), Value::int(2), Value::int(8)],
         );
         assert_eq!(as_i32(&r), vec![2, 5, 8, NI]);
+    }
+
+    #[test]
+    fn array_vectors_compute_cell_by_cell() {
+        let av = Value::vector(Vector::new(
+            DataType::Int,
+            Data::Array(value::ArrayData {
+                offsets: vec![0, 2, 3],
+                values: Box::new(Vector::from_i32(DataType::Int, vec![1, 2, 3])),
+            }),
+        ));
+        let r = run("mul", &[av.clone(), Value::int(10)]);
+        let Some(Data::Array(a)) = r.as_vector().map(|v| &v.data) else {
+            panic!()
+        };
+        assert!(matches!(&a.values.data, Data::I32(v) if v == &vec![10, 20, 30]));
+        let r = run("add", &[av.clone(), ints(&[100, 200])]);
+        let Some(Data::Array(a)) = r.as_vector().map(|v| &v.data) else {
+            panic!()
+        };
+        assert!(matches!(&a.values.data, Data::I32(v) if v == &vec![101, 102, 203]));
+        let r = run("add", &[av.clone(), av]);
+        let Some(Data::Array(a)) = r.as_vector().map(|v| &v.data) else {
+            panic!()
+        };
+        assert!(matches!(&a.values.data, Data::I32(v) if v == &vec![2, 4, 6]));
     }
 
     #[test]

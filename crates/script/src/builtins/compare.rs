@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 
 use value::{null, Data, DataType, Value, Vector};
 
-use super::kernels::form::{align, rebuild, split, split_arg};
+use super::kernels::form::{align, array_binary, rebuild, split, split_arg};
 use super::kernels::num::{dispatch_num, Num};
 use super::kernels::promote::{cast_num, numeric_view, to_f64_nan};
 use super::{builtin, Builtin, Env, Kind};
@@ -238,6 +238,9 @@ fn comparison(name: &str, x: &Value, y: &Value, pred: fn(Ordering) -> bool) -> R
                 "The function [{name}] doesn't support sets."
             ))),
         };
+    }
+    if let Some(r) = array_binary(name, x, y, |a, b| comparison(name, a, b, pred)) {
+        return r;
     }
     let al = align(name, x, y)?;
     let out = compare_with(name, &al.a, &al.b, al.len, pred)?;

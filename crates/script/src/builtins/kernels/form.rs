@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use value::{Matrix, Table, Value, Vector};
+use value::{ArrayData, Data, Matrix, Table, Value, Vector};
 
 use crate::{Error, Result};
 
@@ -164,6 +164,94 @@ fn tile(v: &Vector, times: usize) -> Vector {
     let n = v.len() as i64;
     let idx: Vec<i64> = (0..times as i64 * n).map(|i| i % n.max(1)).collect();
     v.take(&idx)
+}
+
+/// Element-wise operations on array vectors: the operation runs on the flattened cells and the
+/// rows are rebuilt. The other operand may be a scalar, an array vector with the same row
+/// lengths, or a vector with one value per row (repeated across that row). None when neither
+/// operand is an array vector.
+pub fn array_binary(
+    name: &str,
+    x: &Value,
+    y: &Value,
+    f: impl Fn(&Value, &Value) -> Result<Value>,
+) -> Option<Result<Value>> {
+    let arr = |v: &Value| match v {
+        Value::Vector(a) => match &a.data {
+            Data::Array(d) => Some(d.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (ax, ay) = (arr(x), arr(y));
+    let shape = ax.clone().or_else(|| ay.clone())?;
+    let cells = |v: &Value, own: &Option<ArrayData>| -> Result<Value> {
+        if let Some(d) = own {
+            if d.offsets != shape.offsets {
+                return Err(Error::new(format!(
+                    "The array vectors of [{name}] have different row lengths."
+                )));
+            }
+            return Ok(Value::vector(d.values.as_ref().clone()));
+        }
+        match v {
+            Value::Scalar(_) => Ok(v.clone()),
+            Value::Vector(p) if p.len() == shape.rows() => {
+                let idx: Vec<i64> = (0..shape.rows())
+                    .flat_map(|r| std::iter::repeat_n(r as i64, shape.row_range(r).len()))
+                    .collect();
+                Ok(Value::vector(p.take(&idx)))
+            }
+            _ => Err(Error::new(format!(
+                "The function [{name}] needs a scalar, an array vector of the same shape, or one \
+                 value per row beside an array vector."
+            ))),
+        }
+    };
+    let run = || -> Result<Value> {
+        let r = f(&cells(x, &ax)?, &cells(y, &ay)?)?;
+        let values = match r {
+            Value::Vector(v) => v.as_ref().clone(),
+            Value::Scalar(v) => v,
+            _ => return Err(Error::new(format!("internal: [{name}] gave no vector"))),
+        };
+        Ok(Value::vector(Vector {
+            ty: values.ty,
+            scale: values.scale,
+            data: Data::Array(ArrayData {
+                offsets: shape.offsets.clone(),
+                values: Box::new(values),
+            }),
+        }))
+    };
+    Some(run())
+}
+
+/// A cell-wise function applied to an array vector's flattened cells, rows kept; None when
+/// `x` is not an array vector.
+pub fn array_unary(x: &Value, f: impl Fn(&Value) -> Result<Value>) -> Option<Result<Value>> {
+    let Value::Vector(a) = x else {
+        return None;
+    };
+    let Data::Array(d) = &a.data else {
+        return None;
+    };
+    let run = || -> Result<Value> {
+        let values = match f(&Value::vector(d.values.as_ref().clone()))? {
+            Value::Vector(v) => v.as_ref().clone(),
+            Value::Scalar(v) => v,
+            _ => return Err(Error::new("internal: a cell-wise function gave no vector")),
+        };
+        Ok(Value::vector(Vector {
+            ty: values.ty,
+            scale: values.scale,
+            data: Data::Array(ArrayData {
+                offsets: d.offsets.clone(),
+                values: Box::new(values),
+            }),
+        }))
+    };
+    Some(run())
 }
 
 /// Applies a reduction (vector -> one-element vector) DolphinDB-style: a scalar, vector or
