@@ -683,6 +683,9 @@ fn last(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
 /// Position of the first (or last) element that differs from the scalar `k`.
 fn position_not(v: &Vector, k: &Value, from_end: bool) -> Result<Option<usize>> {
     let (_, kv) = super::kernels::form::split_arg("firstNot", k)?;
+    if kv.len() != 1 {
+        return Err(Error::new("The value to skip must be a scalar."));
+    }
     let n = v.len();
     let order: Box<dyn Iterator<Item = usize>> = if from_end {
         Box::new((0..n).rev())
@@ -695,7 +698,7 @@ fn position_not(v: &Vector, k: &Value, from_end: bool) -> Result<Option<usize>> 
     }
     let key = cast_cow(kv, v.ty)?;
     Ok(dispatch_num!(&v.data, T, s => {
-        let kk = T::slice(&key.data).map(|k| k[0]).unwrap_or(T::NULL);
+        let kk = T::slice(&key.data).and_then(|k| k.first().copied()).unwrap_or(T::NULL);
         order.into_iter().find(|&i| s[i] != kk)
     }, _ => None))
 }

@@ -26,7 +26,7 @@ pub fn functions() -> Vec<Builtin> {
         builtin("gt", 2, 2, s, gt),
         builtin("ge", 2, 2, s, ge),
         builtin("between", 2, 2, s, between),
-        builtin("eqObj", 2, 3, s, eq_obj),
+        builtin("eqObj", 2, 3, Kind::Other, eq_obj),
         builtin("eqFloat", 2, 3, s, eq_float),
     ]
 }
@@ -325,6 +325,15 @@ fn eq_obj(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
 /// Element-by-element identity of two vectors of one type and length (nulls equal nulls;
 /// floats within `tol` when given); array vectors compare row by row.
 fn same_values(a: &Vector, b: &Vector, tol: Option<f64>) -> Result<bool> {
+    if let (Data::Any(x), Data::Any(y)) = (&a.data, &b.data) {
+        // Tuples: every element identical, recursively.
+        for (p, q) in x.iter().zip(y) {
+            if !same_objects(p, q, tol)? {
+                return Ok(false);
+            }
+        }
+        return Ok(true);
+    }
     if let (Data::Array(x), Data::Array(y)) = (&a.data, &b.data) {
         return Ok(x.offsets == y.offsets
             && x.values.ty == y.values.ty
@@ -344,6 +353,23 @@ fn same_values(a: &Vector, b: &Vector, tol: Option<f64>) -> Result<bool> {
             .iter()
             .all(|e| *e == 1),
     )
+}
+
+fn same_objects(p: &Value, q: &Value, tol: Option<f64>) -> Result<bool> {
+    if p.form() != q.form() {
+        return Ok(false);
+    }
+    match (split(p), split(q)) {
+        (Some((_, a)), Some((_, b))) => {
+            if a.ty != b.ty || a.len() != b.len() || a.is_array() != b.is_array() {
+                return Ok(false);
+            }
+            same_values(a, b, tol)
+        }
+        _ => Err(Error::new(
+            "The function [eqObj] only accepts a scalar, pair, vector or matrix.",
+        )),
+    }
 }
 
 fn matrix_dims(f: &super::kernels::form::Form) -> Option<(usize, usize)> {
