@@ -3,6 +3,7 @@
 
 pub mod ast;
 pub mod builtins;
+pub mod dfs;
 mod error;
 pub mod interp;
 pub mod lexer;

@@ -20,6 +20,7 @@ pub mod construct;
 pub mod convert;
 pub mod cumulative;
 mod data_util;
+pub mod dfs;
 pub mod higher_order;
 mod kernels;
 pub mod matrix;
@@ -126,19 +127,29 @@ pub trait Host: Send + Sync {
     fn set_shared(&self, name: &str, v: Value) -> Result<()>;
     /// Removes a shared object (`undef(name, SHARED)`); false when it did not exist.
     fn unshare(&self, name: &str) -> bool;
+    /// The node's distributed file system (helper dfs): None on a node without one.
+    fn dfs(&self) -> Option<std::sync::Arc<dyn crate::dfs::Dfs>> {
+        None
+    }
+    /// A node configuration value by DolphinDB key (`localExecutors`, `workerNum`...), as
+    /// text; None when unset.
+    fn config(&self, _key: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Every built-in, by name. Names are case-sensitive as in DolphinDB.
 pub fn registry() -> &'static HashMap<&'static str, Builtin> {
     static REGISTRY: OnceLock<HashMap<&'static str, Builtin>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let families: [fn() -> Vec<Builtin>; 17] = [
+        let families: [fn() -> Vec<Builtin>; 18] = [
             aggregate::functions,
             arith::functions,
             compare::functions,
             construct::functions,
             convert::functions,
             cumulative::functions,
+            dfs::functions,
             higher_order::functions,
             matrix::functions,
             moving::functions,

@@ -70,7 +70,14 @@ pub(crate) fn column_type_string(c: &Vector) -> String {
 }
 
 /// `schema(t)`: a dictionary whose `colDefs` entry is a table of column definitions.
-fn schema(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+fn schema(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    // DFS handles (helper dfs).
+    if let Some(h) = crate::dfs::as_table_handle(&args[0]) {
+        return super::dfs::schema_of_table(env, h);
+    }
+    if let Some(h) = crate::dfs::as_database_handle(&args[0]) {
+        return Ok(super::dfs::schema_of_database(h));
+    }
     let Value::Table(t) = &args[0] else {
         bail!("The argument of function [schema] must be a table");
     };
@@ -217,6 +224,9 @@ fn rename(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
 
 /// `addColumn(t, colNames, colTypes)`: adds null columns.
 fn add_column(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    if let Some(h) = crate::dfs::as_table_handle(&args[0]) {
+        return super::dfs::add_column(env, h, args); // helper dfs
+    }
     let Value::Table(t) = &args[0] else {
         bail!("The first argument of function [addColumn] must be a table");
     };
@@ -424,6 +434,10 @@ fn write_back(env: &mut dyn Env, arg: &Value, new: &Value) -> Result<()> {
 
 /// `tableInsert(table|tableName, data...)`: returns the number of rows inserted.
 fn table_insert(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    if let Some(h) = crate::dfs::as_table_handle(&args[0]) {
+        let n = super::dfs::insert(env, h, &args[1..])?; // helper dfs
+        return Ok(Value::int(n as i32));
+    }
     if let Some(name) = args[0].as_str() {
         let name = name.to_string();
         let Some(Value::Table(t)) = env.get_var(&name) else {
@@ -443,7 +457,10 @@ fn table_insert(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
 
 /// `upsert!(obj, newData, [ignoreNull=false], [keyColNames])`: updates rows whose key exists
 /// and appends the rest.
-fn upsert(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+fn upsert(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    if let Some(h) = crate::dfs::as_table_handle(&args[0]) {
+        return super::dfs::upsert(env, h, args); // helper dfs
+    }
     let Value::Table(t) = &args[0] else {
         bail!("The first argument of function [upsert!] must be a table");
     };

@@ -146,7 +146,11 @@ fn append_rows(obj: &Vector, new: &Value) -> Result<Vector> {
 }
 
 /// `append!(obj, newData)` (alias `push!`): returns the grown object.
-fn append(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+fn append(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    if let Some(h) = crate::dfs::as_table_handle(&args[0]) {
+        super::dfs::insert(env, h, &args[1..2])?; // helper dfs
+        return Ok(args[0].clone());
+    }
     let new = &args[1];
     match &args[0] {
         Value::Vector(v) => match &v.data {

@@ -28,6 +28,15 @@ pub fn constant(name: &str) -> Option<Value> {
         "DEF" => return form(2),
         "DFLT" => return Some(Value::void()),
         "pi" => return Some(Value::double(std::f64::consts::PI)),
+        // Partition types (helper dfs): DolphinDB's codes, as `schema(db).partitionType`.
+        "SEQ" => return form(0),
+        "VALUE" => return form(1),
+        "RANGE" => return form(2),
+        "LIST" => return form(3),
+        "COMPO" => return form(4),
+        "HASH" => return form(5),
+        // keepDuplicates of TSDB tables (helper dfs).
+        "ALL" | "LAST" | "FIRST" => return Some(Value::string(name)),
         _ => {}
     }
     if name.chars().any(|c| c.is_ascii_lowercase()) {

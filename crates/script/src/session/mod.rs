@@ -138,6 +138,8 @@ pub fn split_go(text: &str) -> Vec<&str> {
 pub struct LocalHost {
     shared: Mutex<HashMap<String, Value>>,
     user: Mutex<String>,
+    /// A DFS for tests (helper dfs): `LocalHost::with_dfs`.
+    dfs: Option<Arc<dyn crate::dfs::Dfs>>,
 }
 
 impl Default for LocalHost {
@@ -145,6 +147,7 @@ impl Default for LocalHost {
         LocalHost {
             shared: Mutex::new(HashMap::new()),
             user: Mutex::new("admin".to_string()),
+            dfs: None,
         }
     }
 }
@@ -152,6 +155,14 @@ impl Default for LocalHost {
 impl LocalHost {
     pub fn new() -> LocalHost {
         LocalHost::default()
+    }
+
+    /// A local host whose `dfs()` is `dfs` (the DFS conformance runner's).
+    pub fn with_dfs(dfs: Arc<dyn crate::dfs::Dfs>) -> LocalHost {
+        LocalHost {
+            dfs: Some(dfs),
+            ..LocalHost::default()
+        }
     }
 }
 
@@ -234,6 +245,10 @@ impl Host for LocalHost {
             Ok(mut m) => m.remove(name).is_some(),
             Err(_) => false,
         }
+    }
+
+    fn dfs(&self) -> Option<Arc<dyn crate::dfs::Dfs>> {
+        self.dfs.clone()
     }
 }
 
