@@ -353,6 +353,17 @@ fn temporal_arith(op: Op, a: &Vector, b: &Vector, n: usize) -> Result<Vector> {
                 DataType::Int
             }
         }
+        // `*`, `/` and `%` see a temporal value as its raw count (`01:02:03.456 % 1000` is 456).
+        Op::Mul | Op::Div | Op::Mod if is_offset(ta) || is_offset(tb) => {
+            let raw = |v: &Vector| -> Result<Vector> {
+                let mut r = cast_num(v, int_view(v.ty))?;
+                if v.ty.is_temporal() {
+                    r.ty = int_view(v.ty);
+                }
+                Ok(r)
+            };
+            return numeric_arith(op, &raw(a)?, &raw(b)?, n);
+        }
         _ => return Err(incompatible(op.name(), a, b)),
     };
     let x = cast_num(a, DataType::Long)?;
