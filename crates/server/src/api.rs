@@ -18,6 +18,9 @@ use crate::protocol::{
     flags, parse_body, parse_header, Command, Header, Options, Response, HEADER_LINE_BYTES_MAX,
     OBJECTS_BYTES_MAX,
 };
+use crate::streaming::{
+    messages_for, schema_message, stream_table, topic, PublishRequest, Subscription,
+};
 
 /// Longest wait for the next bytes once a request has started.
 pub const FRAME_READ_TIMEOUT: Duration = Duration::from_secs(120);
@@ -242,6 +245,9 @@ async fn one_request(
         }
         return conn.send(&out).await;
     }
+    if matches!(&command, Command::Function { name, .. } if name == "publishTable") {
+        return publish(node, session, sid, conn, &args, shutdown).await;
+    }
     if node.config.enable_client_auth && session.is_guest() && !is_login_call(&command) {
         Response::error(
             &mut out,
@@ -277,6 +283,95 @@ async fn one_request(
         out
     });
     conn.send(&bytes).await
+}
+
+/// `publishTable` on a reverse-mode connection: answer, then push the stream table's rows on
+/// this connection until the subscription stops or the client goes away. The connection
+/// serves no more requests after that.
+async fn publish(
+    node: &Arc<Node>,
+    session: &Arc<SessionState>,
+    sid: &str,
+    conn: &mut Conn,
+    args: &[Value],
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), Stop> {
+    let refuse = |msg: &str| {
+        let mut out = Vec::new();
+        Response::error(&mut out, sid, msg);
+        out
+    };
+    if session.is_guest() {
+        let out = refuse("Login is required to subscribe to a stream table.");
+        return conn.send(&out).await;
+    }
+    let subscribed = PublishRequest::parse(args).and_then(|req| {
+        let t = stream_table(node.shared(&req.table), &req.table)?;
+        let topic = topic(&node.config.local_site, &req.table, &req.action);
+        let sub = node.streaming.subscribe(&req, &t, topic)?;
+        Ok((sub, t))
+    });
+    let (sub, table) = match subscribed {
+        Ok(x) => x,
+        Err(e) => return conn.send(&refuse(&e)).await,
+    };
+    tracing::info!(table = %sub.table, subscriber = %sub.subscriber, "subscription started");
+    let result = push(node, sid, conn, &sub, &table, shutdown).await;
+    node.streaming.remove(sub.id);
+    tracing::info!(table = %sub.table, subscriber = %sub.subscriber, "subscription ended");
+    result?;
+    Err(Stop::Quiet)
+}
+
+async fn push(
+    node: &Arc<Node>,
+    sid: &str,
+    conn: &mut Conn,
+    sub: &Arc<Subscription>,
+    table: &value::Table,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), Stop> {
+    let mut out = Vec::new();
+    let names = Value::vector(value::Vector::from_strings(table.names.clone()));
+    Response::ok_value(&mut out, sid, &names, 0);
+    if let Err(e) = schema_message(sub, table, &mut out) {
+        tracing::warn!("stream schema message failed: {}", e.message);
+    }
+    conn.send(&out).await?;
+    let mut scratch = [0u8; 1024];
+    loop {
+        if sub.is_closed() {
+            return Ok(());
+        }
+        let t = match node.shared(&sub.table) {
+            Some(Value::Table(t)) => t,
+            _ => return Ok(()), // the table was dropped
+        };
+        let rows = t.rows();
+        let next = sub.next_row.load(Ordering::SeqCst).max(0) as usize;
+        if rows > next {
+            let mut out = Vec::new();
+            if let Err(e) = messages_for(sub, &t, next, rows, &mut out) {
+                tracing::warn!(table = %sub.table, "stream message failed: {}", e.message);
+                return Ok(());
+            }
+            conn.send(&out).await?;
+            sub.next_row.store(rows as i64, Ordering::SeqCst);
+            continue;
+        }
+        if rows < next {
+            sub.next_row.store(rows as i64, Ordering::SeqCst);
+        }
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => return Ok(()),
+            _ = sub.wake.notified() => {}
+            r = conn.stream.read(&mut scratch) => match r {
+                Ok(n) if n > 0 => {} // subscribers send nothing more; ignore stray bytes
+                _ => return Ok(()),
+            },
+        }
+    }
 }
 
 fn is_login_call(c: &Command) -> bool {

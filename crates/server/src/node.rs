@@ -13,6 +13,7 @@ use value::{Data, DataType, Table, Value, Vector};
 use crate::config::Config;
 use crate::engine::{Engine, EngineFactory};
 use crate::pool::WorkerPool;
+use crate::streaming::{stream_table, topic, Streaming};
 
 /// The user of a session that has not logged in.
 pub const GUEST: &str = "guest";
@@ -104,6 +105,7 @@ pub struct Node {
     pub users: Users,
     pub metrics: Metrics,
     pub pool: WorkerPool,
+    pub streaming: Streaming,
     pub started: Instant,
     engine_factory: EngineFactory,
     sessions: Mutex<HashMap<i64, Arc<SessionState>>>,
@@ -131,6 +133,7 @@ impl Node {
             users: Users::default(),
             metrics: Metrics::default(),
             pool,
+            streaming: Streaming::default(),
             started: Instant::now(),
             engine_factory,
             sessions: Mutex::new(HashMap::new()),
@@ -265,6 +268,8 @@ impl Node {
             ));
         }
         m.insert(name.to_string(), shared_value(name, v));
+        drop(m);
+        self.streaming.notify(name);
         Ok(())
     }
 
@@ -277,6 +282,9 @@ impl Node {
         match m.get_mut(name) {
             Some(slot) => {
                 *slot = shared_value(name, v);
+                drop(m);
+                // Subscribers of a stream table send the rows that are new.
+                self.streaming.notify(name);
                 Ok(())
             }
             None => Err(format!("The shared object [{name}] does not exist")),
@@ -284,7 +292,36 @@ impl Node {
     }
 
     pub fn unshare(&self, name: &str) -> bool {
-        self.shared_write().remove(name).is_some()
+        let removed = self.shared_write().remove(name).is_some();
+        if removed {
+            self.streaming.close_table(name);
+        }
+        removed
+    }
+
+    /// Functions the node provides to scripts (`Host::node_function`).
+    pub fn node_function(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        Some(match name {
+            "getSubscriptionTopic" => self.subscription_topic(args),
+            "stopPublishTable" => self.streaming.stop(args),
+            "getStreamingStat" => Ok(self.streaming.stat()),
+            "setStreamTableFilterColumn" => self.streaming.set_filter_column(args),
+            _ => return None,
+        })
+    }
+
+    /// `getSubscriptionTopic(table, [action])`: `(topic, column names)`.
+    fn subscription_topic(&self, args: &[Value]) -> Result<Value, String> {
+        let table = args
+            .first()
+            .and_then(|v| v.as_str())
+            .ok_or("The table argument of getSubscriptionTopic must be a string")?;
+        let action = args.get(1).and_then(|v| v.as_str()).unwrap_or("");
+        let t = stream_table(self.shared(table), table)?;
+        Ok(Value::tuple(vec![
+            Value::string(topic(&self.config.local_site, table, action)),
+            Value::vector(Vector::from_strings(t.names.clone())),
+        ]))
     }
 }
 
@@ -414,6 +451,12 @@ impl Host for SessionHost {
 
     fn unshare(&self, name: &str) -> bool {
         self.node.upgrade().is_some_and(|n| n.unshare(name))
+    }
+
+    fn node_function(&self, name: &str, args: &[Value]) -> Option<script::Result<Value>> {
+        let node = self.node.upgrade()?;
+        node.node_function(name, args)
+            .map(|r| r.map_err(script::Error::new))
     }
 }
 

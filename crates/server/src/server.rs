@@ -68,10 +68,12 @@ pub struct Server {
 
 impl Server {
     /// Binds `0.0.0.0:<localSite port>` (port 0 picks a free one) and starts serving.
-    pub async fn start(config: Config, engine: EngineFactory) -> std::io::Result<Server> {
+    pub async fn start(mut config: Config, engine: EngineFactory) -> std::io::Result<Server> {
         let port = config.local_site.port;
         let listener = TcpListener::bind(("0.0.0.0", port)).await?;
         let local_addr = listener.local_addr()?;
+        // The node advertises the port it really has (stream topics carry it).
+        config.local_site.port = local_addr.port();
         let node = Node::new(config, engine)?;
         let (stop, stop_rx) = watch::channel(false);
         let accept_task = tokio::spawn(accept_loop(node.clone(), listener, stop_rx));

@@ -96,3 +96,81 @@ async fn user_functions_are_called_with_partial_application() {
     assert_eq!(b, Bool::new(true).into());
     server.shutdown().await;
 }
+
+/// Reverse-mode streaming: backlog from an offset, new rows as they are inserted, the
+/// subscription listed by getStreamingStat, and stopPublishTable ending the stream.
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_subscribers_get_backlog_then_new_rows_until_stopped() {
+    use dolphindb::stream_client::{request::Request, subscriber::SubscriberBuilder};
+    use futures::StreamExt;
+
+    let (server, addr) = start().await;
+    let mut c = client(&addr, None).await;
+    c.run_script(
+        "share streamTable(10:0,`data`time,[INT,DATE]) as `st;
+         insert into st values(0i..4i,1970.01.01d..1970.01.05d);",
+    )
+    .await
+    .unwrap();
+    let mut req = Request::new("st".into(), "rust".into());
+    req.with_auth(("admin".to_string(), "123456".to_string()));
+    req.with_offset(2);
+    let mut sub = SubscriberBuilder::new()
+        .subscribe(addr.clone(), req)
+        .await
+        .unwrap();
+    c.run_script("insert into st values(5i,1970.01.06d)")
+        .await
+        .unwrap();
+    let mut offsets = Vec::new();
+    for _ in 0..4 {
+        let msg = sub.next().await.unwrap();
+        let want = format!("{addr}:local8848/st/rust");
+        assert!(msg.topic().starts_with(&want), "{}", msg.topic());
+        offsets.push(msg.offset());
+    }
+    assert_eq!(offsets, vec![2, 3, 4, 5]);
+    let stat = c
+        .run_script("rows(select * from getStreamingStat().pubTables where tableName=`st)")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stat, Int::new(1).into());
+    c.run_script(
+        "for (s in select * from getStreamingStat().pubTables where tableName=`st) {
+            p = s.subscriber.split(\":\");
+            stopPublishTable(p[0], int(p[1]), s.tableName, s.actions)
+         }
+         insert into st values(6i,1970.01.07d)",
+    )
+    .await
+    .unwrap();
+    assert!(
+        sub.next().await.is_none(),
+        "the stream ends after stopPublishTable"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guests_and_missing_tables_cannot_subscribe() {
+    use dolphindb::stream_client::{request::Request, subscriber::SubscriberBuilder};
+
+    let (server, addr) = start().await;
+    let mut c = client(&addr, None).await;
+    c.run_script("share streamTable(10:0,`data,[INT]) as `gst")
+        .await
+        .unwrap();
+    let req = Request::new("gst".into(), "rust".into());
+    assert!(SubscriberBuilder::new()
+        .subscribe(addr.clone(), req)
+        .await
+        .is_err());
+    let mut req = Request::new("nosuch".into(), "rust".into());
+    req.with_auth(("admin".to_string(), "123456".to_string()));
+    assert!(SubscriberBuilder::new()
+        .subscribe(addr.clone(), req)
+        .await
+        .is_err());
+    server.shutdown().await;
+}

@@ -29,6 +29,7 @@ pub mod order;
 pub mod rowwise;
 pub mod session;
 pub mod stats;
+pub mod streaming;
 pub mod strings;
 pub mod tables;
 pub mod temporal;
@@ -136,6 +137,13 @@ pub trait Host: Send + Sync {
     fn config(&self, _key: &str) -> Option<String> {
         None
     }
+    /// A function the node itself provides (streaming: `getSubscriptionTopic`,
+    /// `stopPublishTable`, `getStreamingStat`, `setStreamTableFilterColumn`); see
+    /// `streaming.rs`. `None`: this host has no such function.
+    fn node_function(&self, name: &str, args: &[Value]) -> Option<Result<Value>> {
+        let _ = (name, args);
+        None
+    }
 }
 
 /// Every built-in, by name. Names are case-sensitive as in DolphinDB.
@@ -157,6 +165,7 @@ pub fn registry() -> &'static HashMap<&'static str, Builtin> {
             rowwise::functions,
             session::functions,
             stats::functions,
+            streaming::functions,
             strings::functions,
             tables::functions,
             temporal::functions,
