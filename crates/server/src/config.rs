@@ -144,6 +144,31 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// A setting by DolphinDB key, as text: the typed value for keys this struct holds (so
+    /// defaults show), else the raw value given; None when unset.
+    pub fn value(&self, key: &str) -> Option<String> {
+        let typed = match key.to_ascii_lowercase().as_str() {
+            "mode" => self.mode.name().to_string(),
+            "home" => self.home.display().to_string(),
+            "localsite" => self.local_site.to_string(),
+            "workernum" => self.worker_num.to_string(),
+            "localexecutors" => self.local_executors.to_string(),
+            "maxmemsize" => self.max_mem_size_gb.to_string(),
+            "maxconnections" => self.max_connections.to_string(),
+            "webworkernum" => self.web_worker_num.to_string(),
+            _ => {
+                return self
+                    .raw
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v.clone())
+            }
+        };
+        Some(typed)
+    }
+}
+
 /// The result of reading flags and files: the config plus warnings to log once logging is up.
 #[derive(Debug)]
 pub struct Loaded {
@@ -509,5 +534,18 @@ mod tests {
         assert!(Site::parse("localhost").is_none());
         assert!(Site::parse("h:notaport:a").is_none());
         assert_eq!(Config::default().local_site.port, DEFAULT_PORT);
+        let mut w = Vec::new();
+        let c = from_pairs(
+            &parse_flags(&args("-workerNum 3 -dataSync 1")).unwrap(),
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(c.value("WORKERNUM").as_deref(), Some("3"));
+        assert_eq!(c.value("dataSync").as_deref(), Some("1"));
+        assert_eq!(
+            c.value("localSite").as_deref(),
+            Some("localhost:8848:local8848")
+        );
+        assert!(c.value("volumes").is_none());
     }
 }

@@ -453,6 +453,10 @@ impl Host for SessionHost {
         self.node.upgrade().is_some_and(|n| n.unshare(name))
     }
 
+    fn config(&self, key: &str) -> Option<String> {
+        self.node.upgrade()?.config.value(key)
+    }
+
     fn node_function(&self, name: &str, args: &[Value]) -> Option<script::Result<Value>> {
         let node = self.node.upgrade()?;
         node.node_function(name, args)

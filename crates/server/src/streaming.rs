@@ -129,10 +129,12 @@ impl Streaming {
         let filter_column = lock(&self.filter_columns).get(&req.table).cloned();
         let filter = match (&req.filter, &filter_column) {
             (None, _) => None,
-            (Some(_), None) => return Err(format!(
+            (Some(_), None) => {
+                return Err(format!(
                 "The stream table [{}] has no filter column; call setStreamTableFilterColumn first",
                 req.table
-            )),
+            ))
+            }
             (Some(f), Some(_)) => Some((0..f.len()).map(|i| f.key_at(i)).collect()),
         };
         let rows = table.rows() as i64;

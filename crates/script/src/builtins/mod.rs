@@ -150,7 +150,7 @@ pub trait Host: Send + Sync {
 pub fn registry() -> &'static HashMap<&'static str, Builtin> {
     static REGISTRY: OnceLock<HashMap<&'static str, Builtin>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let families: [fn() -> Vec<Builtin>; 18] = [
+        let families: [fn() -> Vec<Builtin>; 19] = [
             aggregate::functions,
             arith::functions,
             compare::functions,
