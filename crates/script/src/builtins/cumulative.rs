@@ -10,10 +10,10 @@ use std::collections::HashSet;
 
 use value::{null, Data, DataType, Value, Vector};
 
-use super::aggregate::{numeric, parse_interp, percentile_by};
 use super::kernels::form::{map_column_pairs, map_columns};
 use super::kernels::num::{dispatch_num, valid_mask, Num};
 use super::kernels::promote::to_f64_nan;
+use super::kernels::stats::{numeric, parse_interp, percentile_by};
 use super::kernels::window::{Moments, PairMoments, RankTree};
 use super::{builtin, Builtin, Env, Kind};
 use crate::{Error, Result};

@@ -7,6 +7,8 @@ pub mod form;
 pub mod frames;
 pub mod num;
 pub mod promote;
+pub mod rolling;
+pub mod stats;
 pub mod window;
 
 #[cfg(test)]
