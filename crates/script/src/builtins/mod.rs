@@ -22,6 +22,7 @@ pub mod cumulative;
 mod data_util;
 pub mod dfs;
 pub mod higher_order;
+pub mod joins;
 mod kernels;
 pub mod matrix;
 pub mod moving;
@@ -150,7 +151,7 @@ pub trait Host: Send + Sync {
 pub fn registry() -> &'static HashMap<&'static str, Builtin> {
     static REGISTRY: OnceLock<HashMap<&'static str, Builtin>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let families: [fn() -> Vec<Builtin>; 19] = [
+        let families: [fn() -> Vec<Builtin>; 20] = [
             aggregate::functions,
             arith::functions,
             compare::functions,
@@ -159,6 +160,7 @@ pub fn registry() -> &'static HashMap<&'static str, Builtin> {
             cumulative::functions,
             dfs::functions,
             higher_order::functions,
+            joins::functions,
             matrix::functions,
             moving::functions,
             order::functions,

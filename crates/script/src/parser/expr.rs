@@ -127,6 +127,10 @@ impl<'a> Parser<'a> {
     /// One call argument: `name = value` is a keyword argument, `*` is SQL's star.
     fn argument(&mut self, call: bool) -> Result<Expr> {
         if call {
+            // An omitted argument (`f(a,, b)`) takes its default: a VOID null.
+            if self.is_op(",") {
+                return Ok(Expr::Const(value::Value::void()));
+            }
             if let Tok::Ident(name) = &self.tok().tok {
                 if self.is_op_at(1, "=") {
                     let name = name.clone();
@@ -808,6 +812,15 @@ pub(crate) fn negate_literal(v: &Value) -> Option<Value> {
         DataType::Long => Value::long(-s.i64_at(0)?),
         DataType::Float => Value::float(-(s.f64_at(0)? as f32)),
         DataType::Double => Value::double(-s.f64_at(0)?),
+        DataType::Duration => {
+            // Raw layout: unit code in the high 32 bits, signed count in the low 32 bits.
+            let raw = s.i64_at(0)?;
+            let count = (raw as u32 as i32).checked_neg()?;
+            Value::i64_of(
+                DataType::Duration,
+                crate::lexer::duration_raw(count, (raw >> 32) as u32),
+            )
+        }
         _ => return None,
     })
 }

@@ -439,4 +439,21 @@ fn long_else_if_chains_parse() {
     }
     src.push_str("y = -1");
     assert!(parse_program(&src, &funcs).is_ok());
+/// Forms the SQL module relies on: omitted call arguments are VOID (`ej(t1, t2, `id,, c)`).
+#[test]
+fn sql_module_forms() {
+    check("f1(a,, b)", "f1(a,NULL,b)");
+    check("f1(a,,, b)", "f1(a,NULL,NULL,b)");
+    // A negative duration literal, as window joins take them (`-5s:0s`).
+    let Expr::Binary(BinOp::Pair, lo, _) = expr("-5s:0s") else {
+        panic!("a pair")
+    };
+    let Expr::Const(v) = *lo else {
+        panic!("a constant")
+    };
+    assert_eq!(v.data_type(), DataType::Duration);
+    assert_eq!(
+        v.as_vector().and_then(|x| x.i64_at(0)),
+        Some(crate::lexer::duration_raw(-5, 3))
+    );
 }

@@ -1,0 +1,432 @@
+//! Row keys: dense group ids from key columns (typed hashing, no per-row allocation), typed
+//! row comparisons, and stable sorts.
+//!
+//! A grouping is computed once per query: each key column gets dense ids (a direct array for
+//! small integer ranges and symbol codes, a hash map otherwise), then the columns are combined
+//! pairwise into one id per row. Aggregate kernels then run over the ids in one pass.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use value::{Data, Vector};
+
+/// A small, fast hasher for integer and string keys (FxHash), enough for group-by tables
+/// whose keys come from the data itself.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline(always)]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+fn fx_map<K, V>(cap: usize) -> FxMap<K, V> {
+    FxMap::with_capacity_and_hasher(cap, Default::default())
+}
+
+/// Largest direct-address table used instead of a hash map (entries of 4 bytes).
+const DIRECT_SLOTS_MAX: usize = 1 << 22;
+
+/// Rows mapped to dense group ids.
+#[derive(Clone, Debug)]
+pub struct Grouping {
+    /// Group of each row, in `0..n`.
+    pub ids: Vec<u32>,
+    /// Number of groups.
+    pub n: usize,
+    /// First row of each group (the row whose key values represent the group).
+    pub first: Vec<u32>,
+}
+
+impl Grouping {
+    /// Every row in one group (no key columns).
+    pub fn single(rows: usize) -> Grouping {
+        Grouping {
+            ids: vec![0; rows],
+            n: usize::from(rows > 0),
+            first: if rows > 0 { vec![0] } else { Vec::new() },
+        }
+    }
+
+    /// The number of rows of each group.
+    pub fn sizes(&self) -> Vec<u32> {
+        let mut s = vec![0u32; self.n];
+        for &g in &self.ids {
+            s[g as usize] += 1;
+        }
+        s
+    }
+
+    /// Rows listed group after group, each group's rows in row order (a counting sort):
+    /// returns `(offsets, rows)` with group `g`'s rows at `rows[offsets[g]..offsets[g+1]]`.
+    pub fn members(&self) -> (Vec<usize>, Vec<u32>) {
+        let mut offsets = vec![0usize; self.n + 1];
+        for &g in &self.ids {
+            offsets[g as usize + 1] += 1;
+        }
+        for g in 0..self.n {
+            offsets[g + 1] += offsets[g];
+        }
+        let mut next = offsets.clone();
+        let mut rows = vec![0u32; self.ids.len()];
+        for (r, &g) in self.ids.iter().enumerate() {
+            let slot = &mut next[g as usize];
+            rows[*slot] = r as u32;
+            *slot += 1;
+        }
+        (offsets, rows)
+    }
+}
+
+/// Assigns ids in order of first appearance: `ids[r]` for each row, returning the count.
+struct Densifier {
+    ids: Vec<u32>,
+    first: Vec<u32>,
+}
+
+impl Densifier {
+    fn new(rows: usize) -> Densifier {
+        Densifier {
+            ids: Vec::with_capacity(rows),
+            first: Vec::new(),
+        }
+    }
+
+    #[inline(always)]
+    fn slot(&mut self, slot: &mut u32, row: usize) {
+        if *slot == u32::MAX {
+            *slot = self.first.len() as u32;
+            self.first.push(row as u32);
+        }
+        self.ids.push(*slot);
+    }
+
+    fn finish(self) -> Grouping {
+        Grouping {
+            n: self.first.len(),
+            ids: self.ids,
+            first: self.first,
+        }
+    }
+}
+
+/// Dense ids of integer keys: a direct table when the value range is small, else a hash map.
+fn ids_of_ints<T: Copy + Into<i64>>(s: &[T]) -> Grouping {
+    let mut d = Densifier::new(s.len());
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for &x in s {
+        let x: i64 = x.into();
+        lo = lo.min(x);
+        hi = hi.max(x);
+    }
+    let range = (hi as i128 - lo as i128 + 1).max(0) as u128;
+    if !s.is_empty() && range <= (DIRECT_SLOTS_MAX.min(4 * s.len() + 1024)) as u128 {
+        let mut table = vec![u32::MAX; range as usize];
+        for (r, &x) in s.iter().enumerate() {
+            let x: i64 = x.into();
+            let slot = &mut table[(x - lo) as usize];
+            d.slot(slot, r);
+        }
+        return d.finish();
+    }
+    let mut map: FxMap<i64, u32> = fx_map(1024);
+    for (r, &x) in s.iter().enumerate() {
+        let slot = map.entry(x.into()).or_insert(u32::MAX);
+        d.slot(slot, r);
+    }
+    d.finish()
+}
+
+fn ids_by_map<K: std::hash::Hash + Eq>(rows: usize, key: impl Fn(usize) -> K) -> Grouping {
+    let mut d = Densifier::new(rows);
+    let mut map: FxMap<K, u32> = fx_map(1024);
+    for r in 0..rows {
+        let slot = map.entry(key(r)).or_insert(u32::MAX);
+        d.slot(slot, r);
+    }
+    d.finish()
+}
+
+/// Floats group by value: -0.0 and 0.0 are one key.
+#[inline(always)]
+fn float_bits(x: f64) -> u64 {
+    if x == 0.0 {
+        0
+    } else {
+        x.to_bits()
+    }
+}
+
+/// Dense ids of one key column, in order of first appearance.
+pub fn column_ids(v: &Vector) -> Grouping {
+    let rows = v.len();
+    match &v.data {
+        Data::Void(_) => Grouping::single(rows),
+        Data::I8(s) => ids_of_ints(s),
+        Data::I16(s) => ids_of_ints(s),
+        Data::I32(s) => ids_of_ints(s),
+        Data::I64(s) => ids_of_ints(s),
+        Data::I128(s) => ids_by_map(rows, |r| s[r]),
+        Data::F32(s) => ids_by_map(rows, |r| float_bits(s[r] as f64)),
+        Data::F64(s) => ids_by_map(rows, |r| float_bits(s[r])),
+        Data::Str(s) => ids_by_map(rows, |r| s[r].as_str()),
+        Data::Sym(s) => {
+            // Codes index the symbol base directly.
+            let mut d = Densifier::new(rows);
+            let mut table = vec![u32::MAX; s.base.len().max(1)];
+            for (r, &c) in s.codes.iter().enumerate() {
+                match table.get_mut(c as usize) {
+                    Some(slot) => d.slot(slot, r),
+                    None => {
+                        let mut tmp = u32::MAX;
+                        d.slot(&mut tmp, r)
+                    }
+                }
+            }
+            d.finish()
+        }
+        Data::Blob(s) => ids_by_map(rows, |r| s[r].as_slice()),
+        Data::Any(_) | Data::Array(_) => ids_by_map(rows, |r| v.key_at(r)),
+    }
+}
+
+/// Combines two groupings of the same rows into one id per distinct pair.
+fn combine(a: &Grouping, b: &Grouping) -> Grouping {
+    let rows = a.ids.len();
+    let mut d = Densifier::new(rows);
+    let card = b.n.max(1) as u64;
+    let slots = a.n as u64 * card;
+    if slots <= DIRECT_SLOTS_MAX.min(4 * rows + 1024) as u64 {
+        let mut table = vec![u32::MAX; slots as usize];
+        for r in 0..rows {
+            let k = a.ids[r] as u64 * card + b.ids[r] as u64;
+            d.slot(&mut table[k as usize], r);
+        }
+        return d.finish();
+    }
+    let mut map: FxMap<u64, u32> = fx_map(1024);
+    for r in 0..rows {
+        let k = a.ids[r] as u64 * card + b.ids[r] as u64;
+        d.slot(map.entry(k).or_insert(u32::MAX), r);
+    }
+    d.finish()
+}
+
+/// Dense group ids of the rows of `keys` (all of one length), in order of first appearance.
+pub fn group_ids(keys: &[&Vector], rows: usize) -> Grouping {
+    let mut it = keys.iter();
+    let Some(first) = it.next() else {
+        return Grouping::single(rows);
+    };
+    let mut g = column_ids(first);
+    for k in it {
+        g = combine(&g, &column_ids(k));
+    }
+    g
+}
+
+/// Renumbers groups so that ids follow the order of their key values (ascending, nulls
+/// first), as DolphinDB orders `group by` and `context by` results.
+pub fn sort_groups(mut g: Grouping, keys: &[&Vector]) -> Grouping {
+    if keys.is_empty() || g.n < 2 {
+        return g;
+    }
+    let sub: Vec<Vector> = keys
+        .iter()
+        .map(|k| {
+            let idx: Vec<i64> = g.first.iter().map(|&r| r as i64).collect();
+            k.take(&idx)
+        })
+        .collect();
+    let refs: Vec<(&Vector, bool)> = sub.iter().map(|v| (v, true)).collect();
+    let order = sort_permutation(&refs, g.n);
+    let mut rank = vec![0u32; g.n];
+    for (new, &old) in order.iter().enumerate() {
+        rank[old as usize] = new as u32;
+    }
+    for id in g.ids.iter_mut() {
+        *id = rank[*id as usize];
+    }
+    g.first = order.iter().map(|&old| g.first[old as usize]).collect();
+    g
+}
+
+/// Symbol codes ranked by their strings, so symbols compare as integers.
+fn symbol_ranks(s: &value::SymbolVec) -> Vec<u32> {
+    let strings = s.base.strings();
+    let mut order: Vec<u32> = (0..strings.len() as u32).collect();
+    order.sort_by(|&a, &b| strings[a as usize].cmp(&strings[b as usize]));
+    let mut rank = vec![0u32; strings.len()];
+    for (i, &c) in order.iter().enumerate() {
+        rank[c as usize] = i as u32;
+    }
+    rank
+}
+
+/// An order-preserving u64 image of each element, when the storage allows one.
+fn ordinal_keys(v: &Vector) -> Option<Vec<u64>> {
+    const FLIP: u64 = 1 << 63;
+    Some(match &v.data {
+        Data::I8(s) => s.iter().map(|&x| (x as i64 as u64) ^ FLIP).collect(),
+        Data::I16(s) => s.iter().map(|&x| (x as i64 as u64) ^ FLIP).collect(),
+        Data::I32(s) => s.iter().map(|&x| (x as i64 as u64) ^ FLIP).collect(),
+        Data::I64(s) => s.iter().map(|&x| (x as u64) ^ FLIP).collect(),
+        Data::F32(s) => s.iter().map(|&x| float_ordinal(x as f64)).collect(),
+        Data::F64(s) => s.iter().map(|&x| float_ordinal(x)).collect(),
+        Data::Sym(s) => {
+            let rank = symbol_ranks(s);
+            s.codes
+                .iter()
+                .map(|&c| rank.get(c as usize).copied().unwrap_or(0) as u64)
+                .collect()
+        }
+        Data::Void(n) => vec![0; *n],
+        _ => return None,
+    })
+}
+
+/// Total order on doubles as DolphinDB sorts them: the null sentinel (the most negative
+/// finite double) is the smallest value.
+#[inline(always)]
+fn float_ordinal(x: f64) -> u64 {
+    let x = if x == 0.0 { 0.0 } else { x };
+    let b = x.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
+/// A comparator of two rows of one column.
+type RowCmp<'a> = Box<dyn Fn(usize, usize) -> Ordering + 'a>;
+
+fn row_comparator(v: &Vector) -> RowCmp<'_> {
+    if let Some(k) = ordinal_keys(v) {
+        return Box::new(move |a, b| k[a].cmp(&k[b]));
+    }
+    match &v.data {
+        Data::I128(s) => Box::new(move |a, b| s[a].cmp(&s[b])),
+        Data::Str(s) => Box::new(move |a, b| s[a].cmp(&s[b])),
+        Data::Blob(s) => Box::new(move |a, b| s[a].cmp(&s[b])),
+        _ => Box::new(move |a, b| v.key_at(a).cmp(&v.key_at(b))),
+    }
+}
+
+/// The stable permutation that sorts `rows` rows by `keys` (each ascending or not). Nulls
+/// are the smallest values, so they come first ascending and last descending.
+pub fn sort_permutation(keys: &[(&Vector, bool)], rows: usize) -> Vec<u32> {
+    if let [(v, asc)] = keys {
+        if let Some(k) = ordinal_keys(v) {
+            let mut pairs: Vec<(u64, u32)> = k
+                .into_iter()
+                .enumerate()
+                .map(|(i, x)| (if *asc { x } else { !x }, i as u32))
+                .collect();
+            pairs.sort_unstable();
+            return pairs.into_iter().map(|(_, i)| i).collect();
+        }
+    }
+    let cmps: Vec<(RowCmp<'_>, bool)> = keys
+        .iter()
+        .map(|(v, asc)| (row_comparator(v), *asc))
+        .collect();
+    let mut perm: Vec<u32> = (0..rows as u32).collect();
+    perm.sort_by(|&a, &b| {
+        for (c, asc) in &cmps {
+            let o = c(a as usize, b as usize);
+            if o != Ordering::Equal {
+                return if *asc { o } else { o.reverse() };
+            }
+        }
+        Ordering::Equal
+    });
+    perm
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use value::{null, DataType};
+
+    #[test]
+    fn ids_follow_first_appearance_then_sort_by_key() {
+        let k = Vector::from_symbols(&["C", "MS", "MS", "IBM", "C"]);
+        let g = group_ids(&[&k], 5);
+        assert_eq!(g.ids, vec![0, 1, 1, 2, 0]);
+        assert_eq!(g.first, vec![0, 1, 3]);
+        let g = sort_groups(g, &[&k]);
+        assert_eq!(g.ids, vec![0, 2, 2, 1, 0]);
+        assert_eq!(g.first, vec![0, 3, 1]);
+        let (off, rows) = g.members();
+        assert_eq!(off, vec![0, 2, 3, 5]);
+        assert_eq!(rows, vec![0, 4, 3, 1, 2]);
+    }
+
+    #[test]
+    fn wide_ints_strings_and_pairs() {
+        let a = Vector::from_i64(DataType::Long, vec![5, 1 << 40, 5, null::I64]);
+        let b = Vector::from_strings(vec!["x".into(), "y".into(), "y".into(), "x".into()]);
+        let g = group_ids(&[&a, &b], 4);
+        assert_eq!(g.n, 4);
+        let g = group_ids(&[&a], 4);
+        assert_eq!(g.ids, vec![0, 1, 0, 2]);
+        let g = sort_groups(g, &[&a]);
+        // The null (i64::MIN) sorts first.
+        assert_eq!(g.ids, vec![1, 2, 1, 0]);
+    }
+
+    #[test]
+    fn sorts_are_stable_with_nulls_first() {
+        let v = Vector::from_f64(vec![2.0, null::F64, 1.0, 2.0, -0.0]);
+        assert_eq!(sort_permutation(&[(&v, true)], 5), vec![1, 4, 2, 0, 3]);
+        assert_eq!(sort_permutation(&[(&v, false)], 5), vec![0, 3, 2, 4, 1]);
+        let s = Vector::from_strings(vec!["b".into(), "a".into(), "b".into()]);
+        let i = Vector::from_i32(DataType::Int, vec![1, 2, 0]);
+        assert_eq!(
+            sort_permutation(&[(&s, true), (&i, false)], 3),
+            vec![1, 0, 2]
+        );
+    }
+}
