@@ -439,6 +439,8 @@ fn long_else_if_chains_parse() {
     }
     src.push_str("y = -1");
     assert!(parse_program(&src, &funcs).is_ok());
+}
+
 /// Forms the SQL module relies on: omitted call arguments are VOID (`ej(t1, t2, `id,, c)`).
 #[test]
 fn sql_module_forms() {
