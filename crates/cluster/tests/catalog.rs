@@ -1,0 +1,204 @@
+//! The catalog state machine: commands apply deterministically, invalid ones change nothing,
+//! and every applied command is durable (reopening the file gives the same state).
+
+use std::path::PathBuf;
+
+use cluster::catalog::{
+    Catalog, ColumnMeta, LevelMeta, MetaCommand, MetaResponse, State, TableMeta,
+};
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let p = std::env::temp_dir().join(format!("porpoise-{}-{}-{}", tag, std::process::id(), nanos));
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn create_db(path: &str) -> MetaCommand {
+    MetaCommand::CreateDatabase {
+        path: path.into(),
+        levels: vec![LevelMeta {
+            ptype: 1,
+            scheme: vec![1, 2, 3],
+        }],
+        engine: "OLAP".into(),
+        atomic: "TRANS".into(),
+        chunk_granularity: "TABLE".into(),
+    }
+}
+
+fn create_table(db: &str, name: &str) -> MetaCommand {
+    MetaCommand::CreateTable {
+        db: db.into(),
+        table: TableMeta {
+            name: name.into(),
+            id: String::new(),
+            columns: vec![ColumnMeta {
+                name: "id".into(),
+                ty: 4,
+                scale: 0,
+                array: false,
+                compress: "lz4".into(),
+            }],
+            partition_columns: vec!["id".into()],
+            sort_columns: vec![],
+            keep_duplicates: "ALL".into(),
+        },
+    }
+}
+
+fn script() -> Vec<MetaCommand> {
+    vec![
+        create_db("dfs://a"),
+        create_table("dfs://a", "pt"),
+        MetaCommand::CreateChunks {
+            db: "dfs://a".into(),
+            chunks: vec![("/1".into(), "c1".into()), ("/2".into(), "c2".into())],
+        },
+        MetaCommand::Commit {
+            tid: 1,
+            cid: 1,
+            tablets: vec![("c1".into(), "t1".into()), ("c2".into(), "t1".into())],
+        },
+        MetaCommand::Commit {
+            tid: 2,
+            cid: 3,
+            tablets: vec![("c1".into(), "t1".into())],
+        },
+        MetaCommand::SetScheme {
+            db: "dfs://a".into(),
+            level: 0,
+            scheme: vec![9],
+        },
+        MetaCommand::RenameTable {
+            db: "dfs://a".into(),
+            old: "pt".into(),
+            new: "pt2".into(),
+        },
+        MetaCommand::AddColumns {
+            db: "dfs://a".into(),
+            table: "pt2".into(),
+            columns: vec![ColumnMeta {
+                name: "x".into(),
+                ty: 16,
+                scale: 0,
+                array: false,
+                compress: "lz4".into(),
+            }],
+        },
+        create_db("dfs://b"),
+    ]
+}
+
+#[test]
+fn apply_is_deterministic_and_counts_versions() {
+    let mut a = State::default();
+    let mut b = State::default();
+    for c in script() {
+        a.apply(&c).unwrap();
+        b.apply(&c).unwrap();
+    }
+    assert_eq!(a, b);
+    assert_eq!(a.counters.last_cid, 3);
+    assert_eq!(a.chunks["c1"].version, 2);
+    assert_eq!(a.chunks["c1"].tablets["t1"].last_cid, 3);
+    assert_eq!(a.chunks["c2"].version, 1);
+    let t = &a.databases["dfs://a"].tables["pt2"];
+    assert_eq!(t.id, "t1");
+    assert_eq!(t.columns.len(), 2);
+}
+
+#[test]
+fn invalid_commands_change_nothing() {
+    let mut s = State::default();
+    for c in script() {
+        s.apply(&c).unwrap();
+    }
+    let before = s.clone();
+    assert!(s.apply(&create_db("dfs://a")).is_err());
+    assert!(s.apply(&create_table("dfs://a", "PT2")).is_err());
+    assert!(s
+        .apply(&MetaCommand::Commit {
+            tid: 9,
+            cid: 3,
+            tablets: vec![]
+        })
+        .is_err());
+    assert!(s
+        .apply(&MetaCommand::Commit {
+            tid: 9,
+            cid: 4,
+            tablets: vec![("nope".into(), "t1".into())]
+        })
+        .is_err());
+    assert!(s
+        .apply(&MetaCommand::CreateChunks {
+            db: "dfs://a".into(),
+            chunks: vec![("/3".into(), "c3".into()), ("/1".into(), "c4".into())]
+        })
+        .is_err());
+    assert!(s
+        .apply(&MetaCommand::DropTable {
+            db: "dfs://a".into(),
+            name: "nope".into()
+        })
+        .is_err());
+    assert!(s
+        .apply(&MetaCommand::DropDatabase {
+            path: "dfs://zz".into()
+        })
+        .is_err());
+    assert_eq!(s, before);
+}
+
+#[test]
+fn drops_report_removed_tablets() {
+    let mut s = State::default();
+    for c in script() {
+        s.apply(&c).unwrap();
+    }
+    let r = s
+        .apply(&MetaCommand::DropTablets {
+            db: "dfs://a".into(),
+            table: Some("pt2".into()),
+            partitions: vec!["/2".into()],
+        })
+        .unwrap();
+    assert_eq!(r, MetaResponse::Removed(vec![("c2".into(), "t1".into())]));
+    let r = s
+        .apply(&MetaCommand::DropDatabase {
+            path: "dfs://a".into(),
+        })
+        .unwrap();
+    assert_eq!(r, MetaResponse::Removed(vec![("c1".into(), "t1".into())]));
+    assert!(s.chunks.is_empty());
+    assert_eq!(s.databases.len(), 1);
+}
+
+#[test]
+fn persists_and_reopens() {
+    let dir = temp_dir("catalog");
+    let file = dir.join("catalog.redb");
+    let expected = {
+        let mut cat = Catalog::open(&file).unwrap();
+        for c in script() {
+            cat.apply(&c).unwrap();
+        }
+        cat.apply(&MetaCommand::DropTable {
+            db: "dfs://a".into(),
+            name: "pt2".into(),
+        })
+        .unwrap();
+        cat.apply(&create_table("dfs://a", "again")).unwrap();
+        assert!(cat.apply(&create_db("dfs://b")).is_err());
+        cat.state().clone()
+    };
+    let cat = Catalog::open(&file).unwrap();
+    assert_eq!(cat.state(), &expected);
+    assert_eq!(cat.state().databases["dfs://a"].tables["again"].id, "t2");
+    drop(cat);
+    std::fs::remove_dir_all(&dir).ok();
+}
