@@ -359,6 +359,9 @@ pub enum FromClause {
 pub struct OrderItem {
     pub expr: Expr,
     pub asc: bool,
+    /// `nulls first` (Some(true)) / `nulls last` (Some(false)); None: nulls sort as the
+    /// smallest values.
+    pub nulls_first: Option<bool>,
 }
 
 /// `select` or `exec`.
@@ -374,6 +377,9 @@ pub struct SelectStmt {
     pub where_: Vec<Expr>,
     pub group: Vec<SelectItem>,
     pub group_kind: Option<GroupKind>,
+    /// `cgroup by` items. With `cgroup by`, `group_kind` is `CGroupBy` and `group` holds the
+    /// `group by` items, if any.
+    pub cgroup: Vec<SelectItem>,
     pub having: Vec<Expr>,
     pub order: Vec<OrderItem>,
     /// `csort` items (context by sorting).

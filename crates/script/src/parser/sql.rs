@@ -38,6 +38,7 @@ impl<'a> Parser<'a> {
             where_: Vec::new(),
             group: Vec::new(),
             group_kind: None,
+            cgroup: Vec::new(),
             having: Vec::new(),
             order: Vec::new(),
             csort: Vec::new(),
@@ -57,8 +58,14 @@ impl<'a> Parser<'a> {
             } else if self.eat_kw("where") {
                 s.where_ = self.condition_list()?;
             } else if let Some(kind) = self.group_keyword() {
-                s.group_kind = Some(kind);
-                s.group = self.item_list()?;
+                if kind == GroupKind::CGroupBy {
+                    s.cgroup = self.item_list()?;
+                } else {
+                    s.group = self.item_list()?;
+                }
+                if s.group_kind != Some(GroupKind::CGroupBy) {
+                    s.group_kind = Some(kind);
+                }
             } else if self.eat_kw("having") {
                 s.having = self.condition_list()?;
             } else if self.is_kw("order") && self.is_kw_at(1, "by") {
@@ -155,7 +162,17 @@ impl<'a> Parser<'a> {
             } else {
                 self.eat_kw("asc");
             }
-            items.push(OrderItem { expr, asc });
+            let mut nulls_first = None;
+            if self.is_kw("nulls") && (self.is_kw_at(1, "first") || self.is_kw_at(1, "last")) {
+                self.advance();
+                nulls_first = Some(self.is_kw("first"));
+                self.advance();
+            }
+            items.push(OrderItem {
+                expr,
+                asc,
+                nulls_first,
+            });
             if !self.eat_op(",") {
                 return Ok(items);
             }

@@ -458,4 +458,18 @@ fn sql_module_forms() {
         v.as_vector().and_then(|x| x.i64_at(0)),
         Some(crate::lexer::duration_raw(-5, 3))
     );
+    // `group by` and `cgroup by` together; `nulls first|last` in `order by`.
+    let e = expr("select wavg(p, v) from t group by s cgroup by m order by m asc nulls last, s");
+    let Expr::Select(s) = e else {
+        panic!("a select")
+    };
+    assert_eq!(s.group_kind, Some(GroupKind::CGroupBy));
+    assert_eq!((s.group.len(), s.cgroup.len()), (1, 1));
+    assert_eq!(s.order[0].nulls_first, Some(false));
+    assert_eq!(s.order[1].nulls_first, None);
+    let e = expr("select * from t cgroup by m order by m");
+    let Expr::Select(s) = e else {
+        panic!("a select")
+    };
+    assert_eq!((s.group.len(), s.cgroup.len()), (0, 1));
 }

@@ -195,7 +195,7 @@ fn update_context(
     let pkeys = keys
         .into_iter()
         .map(|k| super::grouped::Key {
-            rows: k.rows.take(&perm),
+            rows: Arc::new(k.rows.take(&perm)),
             ..k
         })
         .collect();

@@ -135,7 +135,7 @@ pub fn mask_positions(mask: &Value, rows: usize) -> Result<Vec<i64>> {
 }
 
 /// A table from computed columns; scalars repeat to the length of the vectors (one row when
-/// every value is a scalar).
+/// every value is a scalar). Vectors are shared, not copied.
 pub fn build_table(names: Vec<String>, values: Vec<Value>) -> Result<Table> {
     let rows = values
         .iter()
@@ -149,14 +149,16 @@ pub fn build_table(names: Vec<String>, values: Vec<Value>) -> Result<Table> {
     for (v, name) in values.into_iter().zip(&names) {
         cols.push(column_of(v, rows, name)?);
     }
-    Ok(Table::new(names, cols))
+    let mut t = Table::new(names, Vec::new());
+    t.columns = cols;
+    Ok(t)
 }
 
 /// `v` as a column of `rows` rows.
-pub fn column_of(v: Value, rows: usize, name: &str) -> Result<Vector> {
+pub fn column_of(v: Value, rows: usize, name: &str) -> Result<Arc<Vector>> {
     match v {
-        Value::Vector(x) if x.len() == rows => Ok(Arc::unwrap_or_clone(x)),
-        Value::Scalar(s) => Ok(s.take(&vec![0; rows])),
+        Value::Vector(x) if x.len() == rows => Ok(x),
+        Value::Scalar(s) => Ok(Arc::new(s.take(&vec![0; rows]))),
         Value::Vector(x) => Err(Error::new(format!(
             "The column [{}] has {} rows but the result has {} rows.",
             name,
@@ -166,7 +168,7 @@ pub fn column_of(v: Value, rows: usize, name: &str) -> Result<Vector> {
         other => {
             // A tuple per row (an ANY vector) or another object repeated.
             let one = Vector::from_values(vec![other]);
-            Ok(one.take(&vec![0; rows]))
+            Ok(Arc::new(one.take(&vec![0; rows])))
         }
     }
 }

@@ -33,7 +33,7 @@ pub struct Key {
     pub text: String,
     pub name: String,
     /// One value per row of the grouped table.
-    pub rows: Vector,
+    pub rows: Arc<Vector>,
 }
 
 /// Rows of a table split into groups.

@@ -357,14 +357,27 @@ fn row_comparator(v: &Vector) -> RowCmp<'_> {
 /// The stable permutation that sorts `rows` rows by `keys` (each ascending or not). Nulls
 /// are the smallest values, so they come first ascending and last descending.
 pub fn sort_permutation(keys: &[(&Vector, bool)], rows: usize) -> Vec<u32> {
+    sort_permutation_top(keys, rows, rows)
+}
+
+/// The first `k` entries of the stable sorting permutation (a partial sort when `k` is small,
+/// as `order by ... limit k` needs).
+pub fn sort_permutation_top(keys: &[(&Vector, bool)], rows: usize, k: usize) -> Vec<u32> {
+    let k = k.min(rows);
+    let partial = k < rows / 2;
     if let [(v, asc)] = keys {
-        if let Some(k) = ordinal_keys(v) {
-            let mut pairs: Vec<(u64, u32)> = k
+        if let Some(ord) = ordinal_keys(v) {
+            let mut pairs: Vec<(u64, u32)> = ord
                 .into_iter()
                 .enumerate()
                 .map(|(i, x)| (if *asc { x } else { !x }, i as u32))
                 .collect();
+            if partial && k > 0 {
+                pairs.select_nth_unstable(k - 1);
+                pairs.truncate(k);
+            }
             pairs.sort_unstable();
+            pairs.truncate(k);
             return pairs.into_iter().map(|(_, i)| i).collect();
         }
     }
@@ -372,16 +385,23 @@ pub fn sort_permutation(keys: &[(&Vector, bool)], rows: usize) -> Vec<u32> {
         .iter()
         .map(|(v, asc)| (row_comparator(v), *asc))
         .collect();
-    let mut perm: Vec<u32> = (0..rows as u32).collect();
-    perm.sort_by(|&a, &b| {
+    // Ties fall back to the row number, which makes the unstable selection stable.
+    let cmp = |a: &u32, b: &u32| {
         for (c, asc) in &cmps {
-            let o = c(a as usize, b as usize);
+            let o = c(*a as usize, *b as usize);
             if o != Ordering::Equal {
                 return if *asc { o } else { o.reverse() };
             }
         }
-        Ordering::Equal
-    });
+        a.cmp(b)
+    };
+    let mut perm: Vec<u32> = (0..rows as u32).collect();
+    if partial && k > 0 {
+        perm.select_nth_unstable_by(k - 1, cmp);
+        perm.truncate(k);
+    }
+    perm.sort_by(cmp);
+    perm.truncate(k);
     perm
 }
 
@@ -427,6 +447,18 @@ mod tests {
         assert_eq!(
             sort_permutation(&[(&s, true), (&i, false)], 3),
             vec![1, 0, 2]
+        );
+        // Partial sorts agree with the full sort's prefix.
+        let many = Vector::from_i32(DataType::Int, (0..100).map(|x| (x * 37) % 11).collect());
+        let full = sort_permutation(&[(&many, false)], 100);
+        assert_eq!(
+            sort_permutation_top(&[(&many, false)], 100, 7),
+            full[..7].to_vec()
+        );
+        let full2 = sort_permutation(&[(&many, true), (&s.take(&vec![0; 100]), true)], 100);
+        assert_eq!(
+            sort_permutation_top(&[(&many, true), (&s.take(&vec![0; 100]), true)], 100, 9),
+            full2[..9].to_vec()
         );
     }
 }

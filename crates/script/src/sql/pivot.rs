@@ -118,10 +118,18 @@ pub fn cgroup_by(ip: &mut Interpreter, s: &SelectStmt, frame: Frame) -> Result<V
         bail!("The cgroup by clause must be used with an order by clause.");
     }
     let items = expand_star(&s.items, &frame.base);
-    let t = frame.table(&needed(s, &items));
+    let mut exprs: Vec<&Expr> = items.iter().map(|i| &i.expr).collect();
+    exprs.extend(s.group.iter().chain(&s.cgroup).map(|g| &g.expr));
+    exprs.extend(s.order.iter().map(|o| &o.expr));
+    let t = frame.table(&Needed::of(&exprs));
     let rows = t.rows();
-    let keys: Vec<Key> = eval_keys(ip, &s.group, &t)?;
+    let group_keys: Vec<Key> = eval_keys(ip, &s.group, &t)?;
+    let mut keys = eval_keys(ip, &s.group, &t)?;
+    keys.extend(eval_keys(ip, &s.cgroup, &t)?);
+    // Groups sorted by (group by keys, cgroup by keys); the accumulation restarts when the
+    // group by keys change.
     let g = grouping(&keys, rows);
+    let outer = grouping(&group_keys, rows);
     let key_vals: Vec<Vector> = {
         let idx: Vec<i64> = g.first.iter().map(|&r| r as i64).collect();
         keys.iter().map(|k| k.rows.take(&idx)).collect()
@@ -129,7 +137,13 @@ pub fn cgroup_by(ip: &mut Interpreter, s: &SelectStmt, frame: Frame) -> Result<V
     let (off, members) = g.members();
     let mut values: Vec<Vec<Value>> = vec![Vec::with_capacity(g.n); items.len()];
     let mut acc: Vec<i64> = Vec::with_capacity(rows);
+    let mut current_outer = u32::MAX;
     for gi in 0..g.n {
+        let o = outer.ids[g.first[gi] as usize];
+        if o != current_outer {
+            acc.clear();
+            current_outer = o;
+        }
         acc.extend(members[off[gi]..off[gi + 1]].iter().map(|&r| r as i64));
         acc.sort_unstable();
         let sub = Arc::new(take_rows(&t, &acc));

@@ -11,7 +11,7 @@ use value::{DataType, Table, Value, Vector};
 use super::expr::{is_count_star, is_rowwise, rewrite};
 use super::frame::{build_table, take_rows, Frame, Needed};
 use super::grouped::{Groups, Key};
-use super::keys::{group_ids, sort_groups, sort_permutation, Grouping};
+use super::keys::{group_ids, sort_groups, sort_permutation, sort_permutation_top, Grouping};
 use super::names::{dedupe, expr_name, item_name};
 use super::source::{self, Source};
 use crate::ast::*;
@@ -59,7 +59,7 @@ pub fn prepare(ip: &mut Interpreter, s: &SelectStmt, src: &Source) -> Result<Sel
     for e in out.where_.iter_mut().chain(out.having.iter_mut()) {
         *e = fix(e, ip)?;
     }
-    for it in out.group.iter_mut() {
+    for it in out.group.iter_mut().chain(out.cgroup.iter_mut()) {
         fix_item(it, ip)?;
     }
     for o in out.order.iter_mut().chain(out.csort.iter_mut()) {
@@ -153,10 +153,23 @@ pub fn order_by(
     order: &[OrderItem],
     rows_source: Option<Arc<Table>>,
 ) -> Result<Table> {
-    if order.is_empty() || result.rows() < 2 {
-        return Ok(result);
-    }
     let rows = result.rows();
+    order_by_range(ip, result, order, rows_source, (0, rows))
+}
+
+/// Sorts `result` by `order` and keeps the rows in `range` of the sorted order (only those
+/// are fully sorted).
+fn order_by_range(
+    ip: &mut Interpreter,
+    result: Table,
+    order: &[OrderItem],
+    rows_source: Option<Arc<Table>>,
+    range: (usize, usize),
+) -> Result<Table> {
+    let rows = result.rows();
+    if order.is_empty() || rows < 2 {
+        return Ok(slice_rows(result, range));
+    }
     let res = Arc::new(result);
     let mut keys: Vec<Vector> = Vec::with_capacity(order.len());
     for o in order {
@@ -180,10 +193,28 @@ pub fn order_by(
             }
         });
     }
-    let refs: Vec<(&Vector, bool)> = keys.iter().zip(order).map(|(k, o)| (k, o.asc)).collect();
-    let perm: Vec<i64> = sort_permutation(&refs, rows)
-        .into_iter()
-        .map(|i| i as i64)
+    // `nulls first|last`: a null flag sorts before the value.
+    let flags: Vec<Option<Vector>> = keys
+        .iter()
+        .zip(order)
+        .map(|(k, o)| {
+            o.nulls_first.map(|_| {
+                let f: Vec<i8> = (0..rows).map(|i| k.is_null(i) as i8).collect();
+                Vector::from_i8(DataType::Bool, f)
+            })
+        })
+        .collect();
+    let mut refs: Vec<(&Vector, bool)> = Vec::with_capacity(keys.len() * 2);
+    for ((k, o), f) in keys.iter().zip(order).zip(&flags) {
+        if let (Some(f), Some(first)) = (f, o.nulls_first) {
+            refs.push((f, !first));
+        }
+        refs.push((k, o.asc));
+    }
+    let perm = sort_permutation_top(&refs, rows, range.1);
+    let perm: Vec<i64> = perm[range.0.min(perm.len())..]
+        .iter()
+        .map(|&i| i as i64)
         .collect();
     Ok(take_rows(&res, &perm))
 }
@@ -244,10 +275,9 @@ fn ungrouped(ip: &mut Interpreter, s: &SelectStmt, mut frame: Frame) -> Result<V
         result = distinct_rows(result);
     }
     let source_rows = (!s.distinct).then(|| t.clone());
-    result = order_by(ip, result, &s.order, source_rows)?;
     if !early {
         let range = row_range(ip, s, result.rows())?;
-        result = slice_rows(result, range);
+        result = order_by_range(ip, result, &s.order, source_rows, range)?;
     }
     Ok(finish(s, result, all_scalar && !s.distinct))
 }
@@ -259,8 +289,8 @@ pub fn eval_keys(ip: &mut Interpreter, group: &[SelectItem], t: &Arc<Table>) -> 
     for it in group {
         let v = ip.with_scope(Scope::Table(t.clone()), |ip| ip.eval(&it.expr))?;
         let rows_v = match v {
-            Value::Vector(x) if x.len() == rows => Arc::unwrap_or_clone(x),
-            Value::Scalar(s) => s.take(&vec![0; rows]),
+            Value::Vector(x) if x.len() == rows => x,
+            Value::Scalar(s) => Arc::new(s.take(&vec![0; rows])),
             _ => {
                 return Err(Error::new(format!(
                     "The grouping column [{}] must have one value per row.",
@@ -279,14 +309,14 @@ pub fn eval_keys(ip: &mut Interpreter, group: &[SelectItem], t: &Arc<Table>) -> 
 
 /// The sorted grouping of the key columns.
 pub fn grouping(keys: &[Key], rows: usize) -> Grouping {
-    let refs: Vec<&Vector> = keys.iter().map(|k| &k.rows).collect();
+    let refs: Vec<&Vector> = keys.iter().map(|k| &*k.rows).collect();
     sort_groups(group_ids(&refs, rows), &refs)
 }
 
 /// Columns read by a grouped query.
 fn grouped_needed(s: &SelectStmt, items: &[SelectItem]) -> Needed {
     let mut exprs = item_exprs(items);
-    exprs.extend(s.group.iter().map(|g| &g.expr));
+    exprs.extend(s.group.iter().chain(&s.cgroup).map(|g| &g.expr));
     exprs.extend(s.having.iter());
     exprs.extend(s.order.iter().map(|o| &o.expr));
     exprs.extend(s.csort.iter().map(|o| &o.expr));
@@ -354,9 +384,8 @@ fn group_by(ip: &mut Interpreter, s: &SelectStmt, frame: Frame) -> Result<Value>
     if s.distinct {
         result = distinct_rows(result);
     }
-    result = order_by(ip, result, &s.order, None)?;
     let range = row_range(ip, s, result.rows())?;
-    result = slice_rows(result, range);
+    result = order_by_range(ip, result, &s.order, None, range)?;
     Ok(finish(s, result, false))
 }
 
@@ -431,7 +460,7 @@ fn context_by(ip: &mut Interpreter, s: &SelectStmt, frame: Frame) -> Result<Valu
     let pkeys: Vec<Key> = keys
         .into_iter()
         .map(|k| Key {
-            rows: k.rows.take(&perm),
+            rows: Arc::new(k.rows.take(&perm)),
             ..k
         })
         .collect();
