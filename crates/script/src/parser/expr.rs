@@ -92,6 +92,9 @@ impl<'a> Parser<'a> {
             let name = match &self.tok().tok {
                 Tok::Ident(s) => s.clone(),
                 Tok::Sym(v) if v.len() == 1 => v[0].clone(),
+                // `as `a`b`c`: one name per result column of a vector-valued item (SQL); the
+                // names are kept joined by backticks, which no single name contains.
+                Tok::Sym(v) if v.len() > 1 => v.join("`"),
                 Tok::Lit(v) if v.as_str().is_some() => v.as_str().unwrap_or("").to_string(),
                 _ => return Err(self.error("Expecting a name after 'as'")),
             };

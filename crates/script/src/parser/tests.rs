@@ -472,4 +472,15 @@ fn sql_module_forms() {
         panic!("a select")
     };
     assert_eq!((s.group.len(), s.cgroup.len()), (0, 1));
+    // `as `a`b`c` names several result columns.
+    let e = expr("select f1(y) as `int`factor1 from t group by id");
+    let Expr::Select(s) = e else {
+        panic!("a select")
+    };
+    assert_eq!(s.items[0].alias.as_deref(), Some("int`factor1"));
+    let e = expr("select f1(y) as ``factor1`factor2 from t group by id");
+    let Expr::Select(s) = e else {
+        panic!("a select")
+    };
+    assert_eq!(s.items[0].alias.as_deref(), Some("`factor1`factor2"));
 }

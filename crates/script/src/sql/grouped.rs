@@ -230,6 +230,32 @@ impl Groups {
         self.per_group_each(ip, e)
     }
 
+    /// `e` (giving `k` values per group, as `f(x) as `a`b` does) evaluated on each group's
+    /// rows: one vector per output column.
+    pub fn per_group_multi(
+        &mut self,
+        ip: &mut Interpreter,
+        e: &Expr,
+        k: usize,
+    ) -> Result<Vec<Vector>> {
+        let n = self.g.n;
+        let mut cols: Vec<Vec<Value>> = vec![Vec::with_capacity(n); k];
+        for g in 0..n {
+            let t = self.group_table(g);
+            let v = ip.with_scope(Scope::Table(t), |ip| ip.eval(e))?;
+            let parts = split_values(&v, k).ok_or_else(|| {
+                Error::new(format!(
+                    "The expression [{}] must return {} values per group.",
+                    e, k
+                ))
+            })?;
+            for (c, p) in cols.iter_mut().zip(parts) {
+                c.push(p);
+            }
+        }
+        cols.into_iter().map(|c| gather_scalars(c, "")).collect()
+    }
+
     /// `e` evaluated on each group's rows in turn.
     fn per_group_each(&mut self, ip: &mut Interpreter, e: &Expr) -> Result<Value> {
         let n = self.g.n;
@@ -325,6 +351,16 @@ impl Groups {
             return Ok(broadcast(v, 0));
         }
         Ok(Value::vector(concat(pieces)?))
+    }
+}
+
+/// The `k` elements of a vector or tuple value.
+pub fn split_values(v: &Value, k: usize) -> Option<Vec<Value>> {
+    match v {
+        Value::Vector(x) | Value::Pair(x) if x.len() == k => {
+            Some((0..k).map(|i| x.get(i)).collect())
+        }
+        _ => None,
     }
 }
 

@@ -88,6 +88,13 @@ fn item_exprs(items: &[SelectItem]) -> Vec<&Expr> {
     items.iter().map(|i| &i.expr).collect()
 }
 
+/// The column names of an item aliased with several names (`as `a`b`c`).
+fn multi_names(alias: &str) -> Option<Vec<String>> {
+    alias
+        .contains('`')
+        .then(|| alias.split('`').map(|s| s.to_string()).collect())
+}
+
 /// `top` as a row range over `rows` rows.
 fn top_range(ip: &mut Interpreter, top: &Expr, rows: usize) -> Result<(usize, usize)> {
     let int = |v: Value| -> Result<i64> {
@@ -258,8 +265,7 @@ fn ungrouped(ip: &mut Interpreter, s: &SelectStmt, mut frame: Frame) -> Result<V
     exprs.extend(s.order.iter().map(|o| &o.expr));
     let t = frame.table(&Needed::of(&exprs));
     let rows = frame.len();
-    let mut names: Vec<String> = items.iter().map(item_name).collect();
-    dedupe(&mut names);
+    let mut names: Vec<String> = Vec::with_capacity(items.len());
     let mut values = Vec::with_capacity(items.len());
     let mut all_scalar = true;
     for it in &items {
@@ -267,9 +273,29 @@ fn ungrouped(ip: &mut Interpreter, s: &SelectStmt, mut frame: Frame) -> Result<V
             is_count_star(x).then(|| Expr::Const(Value::int(rows as i32)))
         });
         let v = ip.with_scope(Scope::Table(t.clone()), |ip| ip.eval(&e))?;
+        let name = item_name(it);
+        if let Some(parts) = multi_names(&name) {
+            // `f(x) as `a`b`: one column per value of the result.
+            let vals = super::grouped::split_values(&v, parts.len()).ok_or_else(|| {
+                Error::new(format!(
+                    "The expression [{}] must return {} values.",
+                    it.expr,
+                    parts.len()
+                ))
+            })?;
+            for (p, v) in parts.into_iter().zip(vals) {
+                if !p.is_empty() {
+                    names.push(p);
+                    values.push(v);
+                }
+            }
+            continue;
+        }
         all_scalar &= !matches!(v, Value::Vector(_));
+        names.push(name);
         values.push(v);
     }
+    dedupe(&mut names);
     let mut result = build_table(names, values)?;
     if s.distinct {
         result = distinct_rows(result);
@@ -368,12 +394,24 @@ fn group_by(ip: &mut Interpreter, s: &SelectStmt, frame: Frame) -> Result<Value>
             }
         }
     }
+    let mut multi = false;
     for (it, name) in items.iter().zip(item_names) {
+        if let Some(parts) = multi_names(&name) {
+            multi = true;
+            let cols = gr.per_group_multi(ip, &it.expr, parts.len())?;
+            for (p, c) in parts.into_iter().zip(cols) {
+                if !p.is_empty() {
+                    names.push(p);
+                    values.push(Value::vector(c));
+                }
+            }
+            continue;
+        }
         names.push(name);
         values.push(gr.per_group(ip, &it.expr)?);
     }
     dedupe(&mut names);
-    let mut result = if gr.g.n == 0 {
+    let mut result = if gr.g.n == 0 && !multi {
         empty_result(ip, names, &values, &items, &t)?
     } else {
         build_table(names, values)?
