@@ -1,0 +1,190 @@
+//! Row-level helpers shared by writes, flushes, compaction and scans: conforming a table to a
+//! schema, concatenating, and the TSDB sort with `keepDuplicates`.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use value::{Data, Table, Vector};
+
+use crate::error::{invalid, Result};
+use crate::schema::{ColumnDef, KeepDuplicates, TableSchema};
+
+/// Converts a written table to the schema: same number of columns, matched by position,
+/// converted to the schema's types; the schema's names win.
+pub(crate) fn conform_write(rows: &Table, schema: &TableSchema) -> Result<Table> {
+    if rows.cols() != schema.columns.len() {
+        invalid!(
+            "The data to append has {} columns but the table has {}",
+            rows.cols(),
+            schema.columns.len()
+        );
+    }
+    let n = rows.rows();
+    let mut columns = Vec::with_capacity(rows.cols());
+    for (c, def) in rows.columns.iter().zip(&schema.columns) {
+        if c.len() != n {
+            invalid!("The columns of the data to append differ in length");
+        }
+        columns.push(conform_column(c, def)?);
+    }
+    Ok(Table {
+        name: String::new(),
+        names: schema.columns.iter().map(|c| c.name.clone()).collect(),
+        columns,
+        kind: value::TableKind::Basic,
+    })
+}
+
+/// One column in the type and scale of `def`.
+pub(crate) fn conform_column(c: &Arc<Vector>, def: &ColumnDef) -> Result<Arc<Vector>> {
+    if c.is_array() {
+        invalid!(
+            "The column {} is an array vector, which segments cannot store yet",
+            def.name
+        );
+    }
+    if c.ty == def.ty && (c.scale == def.scale || !def.ty.is_decimal()) {
+        return Ok(c.clone());
+    }
+    let v = value::convert::cast(c, def.ty, def.scale).map_err(|e| {
+        crate::error::Error::invalid(format!(
+            "The column {} cannot be converted to {}: {}",
+            def.name,
+            def.ty.name(),
+            e.message
+        ))
+    })?;
+    Ok(Arc::new(v))
+}
+
+/// `defs` columns of `t`, matched by name (case-insensitive); absent ones are nulls.
+pub(crate) fn project(t: &Table, defs: &[ColumnDef]) -> Result<Vec<Arc<Vector>>> {
+    let n = t.rows();
+    defs.iter()
+        .map(|d| match t.column_index(&d.name) {
+            Some(i) => conform_column(&t.columns[i], d),
+            None => Ok(Arc::new(nulls(d, n))),
+        })
+        .collect()
+}
+
+pub(crate) fn nulls(d: &ColumnDef, n: usize) -> Vector {
+    let mut v = Vector::nulls(d.ty, n);
+    v.scale = d.scale;
+    v
+}
+
+/// Appends `parts` column by column.
+pub(crate) fn concat(defs: &[ColumnDef], parts: &[Vec<Arc<Vector>>]) -> Vec<Vector> {
+    let total: usize = parts
+        .iter()
+        .map(|p| p.first().map(|c| c.len()).unwrap_or(0))
+        .sum();
+    let mut out: Vec<Vector> = defs
+        .iter()
+        .map(|d| {
+            let mut v = Vector::with_capacity(d.ty, total);
+            v.scale = d.scale;
+            v
+        })
+        .collect();
+    for p in parts {
+        for (o, c) in out.iter_mut().zip(p) {
+            let ok = o.extend(c);
+            assert!(ok, "conformed columns share their storage");
+        }
+    }
+    out
+}
+
+type Cmp<'a> = Box<dyn Fn(usize, usize) -> Ordering + 'a>;
+
+fn comparator(v: &Vector) -> Cmp<'_> {
+    match &v.data {
+        Data::I8(x) => Box::new(move |i, j| x[i].cmp(&x[j])),
+        Data::I16(x) => Box::new(move |i, j| x[i].cmp(&x[j])),
+        Data::I32(x) => Box::new(move |i, j| x[i].cmp(&x[j])),
+        Data::I64(x) => Box::new(move |i, j| x[i].cmp(&x[j])),
+        Data::I128(x) => Box::new(move |i, j| x[i].cmp(&x[j])),
+        Data::F32(x) => Box::new(move |i, j| x[i].total_cmp(&x[j])),
+        Data::F64(x) => Box::new(move |i, j| x[i].total_cmp(&x[j])),
+        Data::Str(x) => Box::new(move |i, j| x[i].cmp(&x[j])),
+        Data::Blob(x) => Box::new(move |i, j| x[i].cmp(&x[j])),
+        Data::Sym(x) => {
+            // Rank the symbol base once, then compare ranks.
+            let strings = x.base.strings();
+            let mut order: Vec<u32> = (0..strings.len() as u32).collect();
+            order.sort_by(|a, b| strings[*a as usize].cmp(&strings[*b as usize]));
+            let mut rank = vec![0u32; strings.len()];
+            for (r, c) in order.iter().enumerate() {
+                rank[*c as usize] = r as u32;
+            }
+            let codes = &x.codes;
+            Box::new(move |i, j| {
+                let a = rank.get(codes[i] as usize).copied().unwrap_or(0);
+                let b = rank.get(codes[j] as usize).copied().unwrap_or(0);
+                a.cmp(&b)
+            })
+        }
+        _ => Box::new(|_, _| Ordering::Equal),
+    }
+}
+
+/// The row order of a TSDB segment: stable sort by the sort columns, then `keep` applied to
+/// runs of rows equal in every sort column (arrival order decides FIRST and LAST).
+pub(crate) fn tsdb_order(columns: &[Vector], sort_idx: &[usize], keep: KeepDuplicates) -> Vec<i64> {
+    let n = columns.first().map(|c| c.len()).unwrap_or(0);
+    let cmps: Vec<Cmp<'_>> = sort_idx.iter().map(|&i| comparator(&columns[i])).collect();
+    let cmp = |i: usize, j: usize| {
+        for c in &cmps {
+            let o = c(i, j);
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
+    };
+    let mut perm: Vec<usize> = (0..n).collect();
+    perm.sort_by(|&a, &b| cmp(a, b));
+    let mut out: Vec<i64> = Vec::with_capacity(n);
+    match keep {
+        KeepDuplicates::All => out.extend(perm.iter().map(|&i| i as i64)),
+        KeepDuplicates::First => {
+            for (k, &i) in perm.iter().enumerate() {
+                if k == 0 || cmp(perm[k - 1], i) != Ordering::Equal {
+                    out.push(i as i64);
+                }
+            }
+        }
+        KeepDuplicates::Last => {
+            for (k, &i) in perm.iter().enumerate() {
+                if k + 1 == perm.len() || cmp(i, perm[k + 1]) != Ordering::Equal {
+                    out.push(i as i64);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Sorts and deduplicates `columns` and `cids` in place for a TSDB schema (no-op for OLAP).
+pub(crate) fn tsdb_arrange(
+    schema: &TableSchema,
+    columns: &mut Vec<Vector>,
+    cids: &mut Vec<i64>,
+) -> Result<()> {
+    let idx = schema.sort_indices()?;
+    if idx.is_empty() {
+        return Ok(());
+    }
+    let order = tsdb_order(columns, &idx, schema.keep_duplicates);
+    let sorted = order.windows(2).all(|w| w[0] < w[1]) && order.len() == cids.len();
+    if sorted {
+        return Ok(());
+    }
+    for c in columns.iter_mut() {
+        *c = c.take(&order);
+    }
+    *cids = order.iter().map(|&i| cids[i as usize]).collect();
+    Ok(())
+}
