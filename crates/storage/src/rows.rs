@@ -170,7 +170,7 @@ pub(crate) fn tsdb_order(columns: &[Vector], sort_idx: &[usize], keep: KeepDupli
 /// Sorts and deduplicates `columns` and `cids` in place for a TSDB schema (no-op for OLAP).
 pub(crate) fn tsdb_arrange(
     schema: &TableSchema,
-    columns: &mut Vec<Vector>,
+    columns: &mut [Vector],
     cids: &mut Vec<i64>,
 ) -> Result<()> {
     let idx = schema.sort_indices()?;

@@ -276,10 +276,7 @@ fn write_column(w: &mut ColumnWriter<'_>, v: &Vector, start: usize, end: usize) 
 
 /// Min and max over the non-null values of `v`.
 pub(crate) fn column_stats(v: &Vector) -> ColumnStats {
-    fn ints<T: Copy + Into<i64>>(x: &[T], null: T) -> ColumnStats
-    where
-        T: PartialEq,
-    {
+    fn ints<T: Copy + Into<i64> + PartialEq>(x: &[T], null: T) -> ColumnStats {
         let mut lo = i64::MAX;
         let mut hi = i64::MIN;
         let mut any = false;
