@@ -99,3 +99,5 @@ pub fn ids(store: &ChunkStore, c: &ChunkId, table: &str, cid: u64) -> Vec<i32> {
         other => panic!("id column is {other:?}"),
     }
 }
+
+pub mod taq;
