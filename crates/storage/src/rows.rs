@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use value::{Data, Table, Vector};
+use value::{Data, SymbolVec, Table, Vector};
 
 use crate::error::{invalid, Result};
 use crate::schema::{ColumnDef, KeepDuplicates, TableSchema};
@@ -90,11 +90,41 @@ pub(crate) fn concat(defs: &[ColumnDef], parts: &[Vec<Arc<Vector>>]) -> Vec<Vect
         .collect();
     for p in parts {
         for (o, c) in out.iter_mut().zip(p) {
+            if let (Data::Sym(a), Data::Sym(b)) = (&mut o.data, &c.data) {
+                extend_symbols(a, b);
+                continue;
+            }
             let ok = o.extend(c);
             assert!(ok, "conformed columns share their storage");
         }
     }
     out
+}
+
+/// Appends symbols of another base by translating each distinct code once.
+fn extend_symbols(a: &mut SymbolVec, b: &SymbolVec) {
+    if Arc::ptr_eq(&a.base, &b.base) || a.codes.is_empty() {
+        if a.codes.is_empty() {
+            a.base = b.base.clone();
+        }
+        a.codes.extend_from_slice(&b.codes);
+        return;
+    }
+    let mut map = vec![u32::MAX; b.base.len()];
+    a.codes.reserve(b.codes.len());
+    for &c in &b.codes {
+        let m = match map.get(c as usize) {
+            Some(&m) if m != u32::MAX => m,
+            _ => {
+                let m = Arc::make_mut(&mut a.base).intern(b.base.get(c));
+                if let Some(slot) = map.get_mut(c as usize) {
+                    *slot = m;
+                }
+                m
+            }
+        };
+        a.codes.push(m);
+    }
 }
 
 type Cmp<'a> = Box<dyn Fn(usize, usize) -> Ordering + 'a>;

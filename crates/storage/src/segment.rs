@@ -245,16 +245,18 @@ fn write_column(w: &mut ColumnWriter<'_>, v: &Vector, start: usize, end: usize) 
         }
         (ColumnWriter::ByteArrayColumnWriter(w), Data::Sym(x)) => {
             // One ByteArray per distinct code, cloned (a refcount) per row.
-            let mut cache: HashMap<u32, ByteArray> = HashMap::new();
-            let buf: Vec<ByteArray> = x.codes[start..end]
-                .iter()
-                .map(|&c| {
-                    cache
-                        .entry(c)
-                        .or_insert_with(|| ByteArray::from(x.base.get(c).as_bytes().to_vec()))
-                        .clone()
-                })
-                .collect();
+            let mut cache: Vec<Option<ByteArray>> = vec![None; x.base.len()];
+            let mut buf: Vec<ByteArray> = Vec::with_capacity(end - start);
+            for &c in &x.codes[start..end] {
+                let b = match cache.get_mut(c as usize) {
+                    Some(Some(b)) => b.clone(),
+                    Some(slot) => slot
+                        .insert(ByteArray::from(x.base.get(c).as_bytes().to_vec()))
+                        .clone(),
+                    None => ByteArray::from(Vec::new()),
+                };
+                buf.push(b);
+            }
             w.write_batch(&buf, None, None)?;
         }
         (ColumnWriter::ByteArrayColumnWriter(w), Data::Blob(x)) => {

@@ -575,20 +575,9 @@ impl Inner {
     fn apply(&self, lsn: u64, data_lsn: u64, cid: u64, writes: &[TabletWrite]) {
         let mut touched: Vec<Arc<Tablet>> = Vec::new();
         for w in writes {
-            let t = loop {
-                let t = self.tablet_or_create(&w.chunk, &w.table, &w.schema);
-                if !t.state.lock().dropped {
-                    break t;
-                }
-                // Dropped under us: the map no longer holds it, so the next lookup creates.
-                self.tablets
-                    .write()
-                    .remove(&(w.chunk.clone(), w.table.clone()));
-            };
             let rows = Arc::new(w.rows.clone());
             let bytes = CacheBatch::table_bytes(&rows);
-            let mut s = t.state.lock();
-            s.push(CacheBatch {
+            let batch = CacheBatch {
                 lsn,
                 data_lsn,
                 cid,
@@ -596,16 +585,35 @@ impl Inner {
                 schema: Arc::new(w.schema.clone()),
                 rows,
                 bytes,
-            });
-            if w.kind == WriteKind::Replace {
-                s.replace_times.push((cid, Instant::now()));
-            }
-            s.schema = w.schema.clone();
-            s.last_cid = s.last_cid.max(cid);
-            if !touched.iter().any(|x| Arc::ptr_eq(x, &t)) {
-                s.version += 1;
-                drop(s);
-                touched.push(t.clone());
+            };
+            loop {
+                let t = self.tablet_or_create(&w.chunk, &w.table, &w.schema);
+                let first = !touched.iter().any(|x| Arc::ptr_eq(x, &t));
+                {
+                    let mut s = t.state.lock();
+                    if !s.dropped {
+                        s.push(batch.clone());
+                        if batch.replace {
+                            s.replace_times.push((cid, Instant::now()));
+                        }
+                        s.schema = w.schema.clone();
+                        s.last_cid = s.last_cid.max(cid);
+                        if first {
+                            s.version += 1;
+                        }
+                        drop(s);
+                        if first {
+                            touched.push(t);
+                        }
+                        break;
+                    }
+                }
+                // Dropped under us: remove it from the map so that the next lookup creates.
+                let key = (w.chunk.clone(), w.table.clone());
+                let mut map = self.tablets.write();
+                if map.get(&key).is_some_and(|x| Arc::ptr_eq(x, &t)) {
+                    map.remove(&key);
+                }
             }
             self.cache_counter(w.schema.engine)
                 .fetch_add(bytes, Ordering::AcqRel);
