@@ -204,3 +204,28 @@ def test_request_options_reach_the_job(node):
     assert list(jobs["priority"]) == [8]
     assert list(jobs["parallelism"]) == [3]
     s.close()
+
+
+def test_stream_subscription_delivers_backlog_and_new_rows(node):
+    s = session(node)
+    s.run("share streamTable(10:0, `data`time, [INT,DATE]) as `e2e_stream;"
+          "insert into e2e_stream values(0i..4i, 1970.01.01d..1970.01.05d)")
+    got = []
+    s.enableStreaming()
+    s.subscribe("127.0.0.1", node["port"], got.append, "e2e_stream", "py", offset=2,
+                userName="admin", password="123456")
+    s.run("insert into e2e_stream values(5i, 1970.01.06d)")
+    deadline = time.time() + 20
+    while len(got) < 4 and time.time() < deadline:
+        time.sleep(0.05)
+    assert [row[0] for row in got] == [2, 3, 4, 5]
+    s.unsubscribe("127.0.0.1", node["port"], "e2e_stream", "py")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if len(s.run("select * from getStreamingStat().pubTables "
+                     "where tableName=`e2e_stream")) == 0:
+            break
+        time.sleep(0.05)
+    assert len(s.run("select * from getStreamingStat().pubTables "
+                     "where tableName=`e2e_stream")) == 0
+    s.close()
