@@ -561,6 +561,204 @@ struct WindowAgg {
     name: String,
     columns: Vec<usize>,
     func: Value,
+    /// A one-pass kernel for a plain aggregate of columns (`avg(bid)`), when there is one.
+    fast: Option<(WindowFast, Vec<usize>)>,
+}
+
+/// Window aggregates computed directly over the window's rows.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum WindowFast {
+    Avg,
+    Sum,
+    Count,
+    Min,
+    Max,
+    First,
+    Last,
+    Wavg,
+}
+
+impl WindowFast {
+    fn of(name: &str, nargs: usize) -> Option<WindowFast> {
+        Some(match (name, nargs) {
+            ("avg" | "mean", 1) => WindowFast::Avg,
+            ("sum", 1) => WindowFast::Sum,
+            ("count", 1) => WindowFast::Count,
+            ("min", 1) => WindowFast::Min,
+            ("max", 1) => WindowFast::Max,
+            ("first", 1) => WindowFast::First,
+            ("last", 1) => WindowFast::Last,
+            ("wavg", 2) => WindowFast::Wavg,
+            _ => return None,
+        })
+    }
+}
+
+/// The kernel and argument columns of `f(col, ...)` over right-table columns.
+fn window_fast(env: &dyn Env, e: &Expr, right: &Table) -> Option<(WindowFast, Vec<usize>)> {
+    let Expr::Call(f, args) = e else {
+        return None;
+    };
+    let Expr::Var(fname) = &**f else {
+        return None;
+    };
+    if env.get_var(fname).is_some() {
+        return None;
+    }
+    let kind = WindowFast::of(fname, args.len())?;
+    let cols = args
+        .iter()
+        .map(|a| match a {
+            Expr::Var(n) => right.column_index(n),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let plain = |c: usize| {
+        matches!(
+            right.columns[c].ty,
+            DataType::Bool
+                | DataType::Char
+                | DataType::Short
+                | DataType::Int
+                | DataType::Long
+                | DataType::Float
+                | DataType::Double
+        ) && !right.columns[c].is_array()
+    };
+    match kind {
+        WindowFast::First | WindowFast::Last => {}
+        WindowFast::Sum
+            if !matches!(
+                right.columns[cols[0]].ty,
+                DataType::Float | DataType::Double
+            ) =>
+        {
+            return None
+        }
+        _ if !cols.iter().all(|&c| plain(c)) => return None,
+        _ => {}
+    }
+    Some((kind, cols))
+}
+
+/// A numeric column as f64 with NaN for nulls.
+fn f64_nan(v: &Vector) -> Vec<f64> {
+    (0..v.len())
+        .map(|i| v.f64_at(i).unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// Runs a window kernel over every window (`windows[i]` are right rows, in right order).
+fn window_kernel(kind: WindowFast, cols: &[usize], right: &Table, windows: &[&[u32]]) -> Vector {
+    let out_f64 = |vals: Vec<f64>| {
+        Vector::from_f64(
+            vals.into_iter()
+                .map(|x| if x.is_nan() { value::null::F64 } else { x })
+                .collect(),
+        )
+    };
+    let col = &right.columns[cols[0]];
+    match kind {
+        WindowFast::First | WindowFast::Last => {
+            let idx: Vec<i64> = windows
+                .iter()
+                .map(|w| {
+                    let r = if kind == WindowFast::First {
+                        w.first()
+                    } else {
+                        w.last()
+                    };
+                    r.map(|&r| r as i64).unwrap_or(-1)
+                })
+                .collect();
+            col.take(&idx)
+        }
+        WindowFast::Count => {
+            let x = f64_nan(col);
+            Vector::from_i32(
+                DataType::Int,
+                windows
+                    .iter()
+                    .map(|w| w.iter().filter(|&&r| !x[r as usize].is_nan()).count() as i32)
+                    .collect(),
+            )
+        }
+        WindowFast::Sum | WindowFast::Avg => {
+            let x = f64_nan(col);
+            out_f64(
+                windows
+                    .iter()
+                    .map(|w| {
+                        let (mut s, mut n) = (0.0, 0usize);
+                        for &r in w.iter() {
+                            let v = x[r as usize];
+                            if !v.is_nan() {
+                                s += v;
+                                n += 1;
+                            }
+                        }
+                        match (n, kind) {
+                            (0, _) => f64::NAN,
+                            (_, WindowFast::Avg) => s / n as f64,
+                            _ => s,
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        WindowFast::Min | WindowFast::Max => {
+            let x = f64_nan(col);
+            let max = kind == WindowFast::Max;
+            let idx: Vec<i64> = windows
+                .iter()
+                .map(|w| {
+                    let mut best: Option<u32> = None;
+                    for &r in w.iter() {
+                        let v = x[r as usize];
+                        if v.is_nan() {
+                            continue;
+                        }
+                        best = match best {
+                            Some(b)
+                                if (max && v <= x[b as usize]) || (!max && v >= x[b as usize]) =>
+                            {
+                                Some(b)
+                            }
+                            _ => Some(r),
+                        };
+                    }
+                    best.map(|b| b as i64).unwrap_or(-1)
+                })
+                .collect();
+            col.take(&idx)
+        }
+        WindowFast::Wavg => {
+            let x = f64_nan(col);
+            let w8 = f64_nan(&right.columns[cols[1]]);
+            out_f64(
+                windows
+                    .iter()
+                    .map(|w| {
+                        let (mut xw, mut ws) = (0.0, 0.0);
+                        let mut n = 0;
+                        for &r in w.iter() {
+                            let (a, b) = (x[r as usize], w8[r as usize]);
+                            if !a.is_nan() && !b.is_nan() {
+                                xw += a * b;
+                                ws += b;
+                                n += 1;
+                            }
+                        }
+                        if n == 0 {
+                            f64::NAN
+                        } else {
+                            xw / ws
+                        }
+                    })
+                    .collect(),
+            )
+        }
+    }
 }
 
 /// The aggregate expressions of `aggs` (metacode, a vector of them, or a tuple of metacode).
@@ -588,11 +786,12 @@ fn agg_exprs(aggs: &Value) -> Result<Vec<Expr>> {
 }
 
 /// Builds `(cols...) -> expr` over the right columns the expression names.
-fn window_agg(e: &Expr, right: &Table) -> WindowAgg {
+fn window_agg(env: &dyn Env, e: &Expr, right: &Table) -> WindowAgg {
     let (e, name) = match e {
         Expr::Alias(inner, n) => ((**inner).clone(), n.clone()),
         e => (e.clone(), crate::sql::names::expr_name(e)),
     };
+    let fast = window_fast(env, &e, right);
     let mut seen = std::collections::HashSet::new();
     crate::sql::expr::names_in(&e, &mut seen);
     let columns: Vec<usize> = (0..right.cols())
@@ -620,6 +819,7 @@ fn window_agg(e: &Expr, right: &Table) -> WindowAgg {
         name,
         columns,
         func: FunctionValue::value(Callable::User(Arc::new(def), Arc::new(HashMap::new()))),
+        fast,
     }
 }
 
@@ -695,13 +895,15 @@ fn window_join(env: &mut dyn Env, name: &str, args: &[Value], prevailing: bool) 
     let (lt, rt) = (to_i64(lcol)?, to_i64(&rcol)?);
     let aggs: Vec<WindowAgg> = agg_exprs(&args[3])?
         .iter()
-        .map(|e| window_agg(e, right))
+        .map(|e| window_agg(&*env, e, right))
         .collect();
     let special = w1 == 0 && w2 == 0;
     let mut prev_in_group: HashMap<u32, i64> = HashMap::new();
-    let mut results: Vec<Vec<Value>> = vec![Vec::with_capacity(left.rows()); aggs.len()];
+    // Each left row's window: a range of `members` (right rows of its group, in order).
+    let mut windows: Vec<(usize, usize)> = Vec::with_capacity(left.rows());
     for (l, &g) in lids.iter().enumerate() {
-        let rows = &members[off[g as usize]..off[g as usize + 1]];
+        let base = off[g as usize];
+        let rows = &members[base..off[g as usize + 1]];
         let t = lt[l];
         let (mut lo, hi) = if special {
             let start = prev_in_group.insert(g, t).unwrap_or(i64::MIN);
@@ -723,19 +925,38 @@ fn window_join(env: &mut dyn Env, name: &str, args: &[Value], prevailing: bool) 
                 lo = lo.saturating_sub(1);
             }
         }
-        let window: Vec<i64> = rows[lo..hi.max(lo)].iter().map(|&r| r as i64).collect();
-        for (k, agg) in aggs.iter().enumerate() {
+        windows.push((base + lo, base + hi.max(lo)));
+    }
+    let slices: Vec<&[u32]> = windows.iter().map(|&(a, b)| &members[a..b]).collect();
+    let mut results: Vec<Vec<Value>> = Vec::with_capacity(aggs.len());
+    let mut fast_cols: Vec<Option<Vector>> = Vec::with_capacity(aggs.len());
+    for agg in &aggs {
+        if let Some((kind, cols)) = &agg.fast {
+            fast_cols.push(Some(window_kernel(*kind, cols, right, &slices)));
+            results.push(Vec::new());
+            continue;
+        }
+        let mut vals = Vec::with_capacity(slices.len());
+        for w in &slices {
+            let idx: Vec<i64> = w.iter().map(|&r| r as i64).collect();
             let cols: Vec<Value> = agg
                 .columns
                 .iter()
-                .map(|&c| Value::vector(right.columns[c].take(&window)))
+                .map(|&c| Value::vector(right.columns[c].take(&idx)))
                 .collect();
-            results[k].push(env.call(&agg.func, &cols)?);
+            vals.push(env.call(&agg.func, &cols)?);
         }
+        fast_cols.push(None);
+        results.push(vals);
     }
     let mut names = left.names.clone();
     let mut cols: Vec<Vector> = left.columns.iter().map(|c| (**c).clone()).collect();
-    for (agg, vals) in aggs.iter().zip(results) {
+    for ((agg, vals), fast) in aggs.iter().zip(results).zip(fast_cols) {
+        if let Some(col) = fast {
+            names.push(agg.name.clone());
+            cols.push(col);
+            continue;
+        }
         let col = if vals.iter().all(|v| matches!(v, Value::Scalar(_))) {
             crate::literal::vector_from_scalars(&vals).unwrap_or_else(|| Vector::from_values(vals))
         } else {
