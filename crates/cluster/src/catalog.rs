@@ -93,6 +93,9 @@ pub struct ChunkMeta {
     pub db: String,
     /// The partition path.
     pub partition: String,
+    /// The partition: one index per level (empty for a dimension table's chunk).
+    #[serde(default)]
+    pub keys: Vec<u32>,
     /// +1 per committed transaction touching the chunk.
     pub version: u32,
     /// Table id -> tablet.
@@ -104,6 +107,14 @@ pub struct Counters {
     pub last_tid: u64,
     pub last_cid: u64,
     pub last_table_id: u64,
+}
+
+/// A chunk for a new partition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewChunk {
+    pub path: String,
+    pub id: String,
+    pub keys: Vec<u32>,
 }
 
 /// A change to the metadata. Serializable: the Raft log entry of the controller later.
@@ -147,7 +158,7 @@ pub enum MetaCommand {
     /// Registers chunks for new partitions, before any data is written to them (the intent).
     CreateChunks {
         db: String,
-        chunks: Vec<(String, String)>,
+        chunks: Vec<NewChunk>,
     },
     /// Records a committed transaction: the tablets it wrote (chunk id, table id).
     Commit {
@@ -357,7 +368,7 @@ impl State {
             }
             MetaCommand::CreateChunks { db, chunks } => {
                 let d = self.db(db)?;
-                for (path, id) in chunks {
+                for NewChunk { path, id, .. } in chunks {
                     if d.partitions.contains_key(path) {
                         fail!("The partition [{}] of [{}] already has a chunk", path, db);
                     }
@@ -365,13 +376,14 @@ impl State {
                         fail!("The chunk id {} is already used", id);
                     }
                 }
-                for (path, id) in chunks {
+                for NewChunk { path, id, keys } in chunks {
                     self.chunks.insert(
                         id.clone(),
                         ChunkMeta {
                             id: id.clone(),
                             db: db.clone(),
                             partition: path.clone(),
+                            keys: keys.clone(),
                             version: 0,
                             tablets: BTreeMap::new(),
                         },
@@ -379,7 +391,7 @@ impl State {
                     dirty.insert(Dirty::Chunk(id.clone()));
                 }
                 let d = self.db_mut(db)?;
-                for (path, id) in chunks {
+                for NewChunk { path, id, .. } in chunks {
                     d.partitions.insert(path.clone(), id.clone());
                 }
                 dirty.insert(Dirty::Database(db.clone()));

@@ -4,8 +4,16 @@
 use std::path::PathBuf;
 
 use cluster::catalog::{
-    Catalog, ColumnMeta, LevelMeta, MetaCommand, MetaResponse, State, TableMeta,
+    Catalog, ColumnMeta, LevelMeta, MetaCommand, MetaResponse, NewChunk, State, TableMeta,
 };
+
+fn nc(path: &str, id: &str) -> NewChunk {
+    NewChunk {
+        path: path.into(),
+        id: id.into(),
+        keys: vec![0],
+    }
+}
 
 fn temp_dir(tag: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now()
@@ -56,7 +64,7 @@ fn script() -> Vec<MetaCommand> {
         create_table("dfs://a", "pt"),
         MetaCommand::CreateChunks {
             db: "dfs://a".into(),
-            chunks: vec![("/1".into(), "c1".into()), ("/2".into(), "c2".into())],
+            chunks: vec![nc("/1", "c1"), nc("/2", "c2")],
         },
         MetaCommand::Commit {
             tid: 1,
@@ -137,7 +145,7 @@ fn invalid_commands_change_nothing() {
     assert!(s
         .apply(&MetaCommand::CreateChunks {
             db: "dfs://a".into(),
-            chunks: vec![("/3".into(), "c3".into()), ("/1".into(), "c4".into())]
+            chunks: vec![nc("/3", "c3"), nc("/1", "c4")]
         })
         .is_err());
     assert!(s

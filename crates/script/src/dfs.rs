@@ -227,6 +227,8 @@ pub struct ScanPlan {
     pub table: String,
     /// The snapshot: the latest committed CID when the plan was made.
     pub cid: u64,
+    /// The table's stable id in the store (unchanged by renames).
+    pub table_id: String,
     pub partitions: Vec<PartitionRef>,
     pub info: DfsTableInfo,
 }

@@ -606,13 +606,12 @@ pub(crate) fn insert(env: &mut dyn Env, h: &DfsTableHandle, data: &[Value]) -> R
 pub(crate) fn upsert(env: &mut dyn Env, h: &DfsTableHandle, args: &[Value]) -> Result<Value> {
     let dfs = dfs_of(env.host())?;
     let info = dfs.table(&h.db, &h.table)?;
-    let rows = rows_for(&info, &args[1..2])?;
-    let ignore_null = match args.get(2) {
-        Some(v) if !v.is_void() => super::data_util::bool_arg("upsert!", v, "ignoreNull")?,
-        _ => false,
-    };
-    let keys = match args.get(3) {
-        Some(v) if !v.is_void() => strings_arg("upsert!", v, "keyColNames")?,
+    const NAMES: [&str; 4] = ["obj", "newData", "ignoreNull", "keyColNames"];
+    let p = bind(env, "upsert!", args, &NAMES)?;
+    let rows = rows_for(&info, std::slice::from_ref(p.req(1)?))?;
+    let ignore_null = p.flag(2, false)?;
+    let keys = match p.get(3) {
+        Some(v) => strings_arg("upsert!", v, "keyColNames")?,
         _ if info.database.engine == Engine::Tsdb => info.sort_columns.clone(),
         _ => bail!("The keyColNames of function [upsert!] must be given for an OLAP table"),
     };
@@ -726,9 +725,14 @@ fn db_entries(path: &str, spec: &DatabaseSpec) -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// `schema(dbHandle)`.
-pub(crate) fn schema_of_database(h: &DatabaseHandle) -> Value {
-    dict(db_entries(&h.path, &h.spec))
+/// `schema(dbHandle)`: a DFS database's current definition (VALUE partitions added since the
+/// handle was made included).
+pub(crate) fn schema_of_database(env: &mut dyn Env, h: &DatabaseHandle) -> Result<Value> {
+    if h.path.is_empty() {
+        return Ok(dict(db_entries(&h.path, &h.spec)));
+    }
+    let spec = dfs_of(env.host())?.database(&h.path)?;
+    Ok(dict(db_entries(&h.path, &spec)))
 }
 
 /// `schema(dfsTable)`: the database's entries, the column definitions and the partitioning

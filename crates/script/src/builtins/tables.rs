@@ -76,7 +76,7 @@ fn schema(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         return super::dfs::schema_of_table(env, h);
     }
     if let Some(h) = crate::dfs::as_database_handle(&args[0]) {
-        return Ok(super::dfs::schema_of_database(h));
+        return super::dfs::schema_of_database(env, h);
     }
     let Value::Table(t) = &args[0] else {
         bail!("The argument of function [schema] must be a table");

@@ -90,6 +90,9 @@ fn join_source(
 
 /// `update t set a = e, ... [from join] [where ...] [context by ... [csort ...]] [having ...]`.
 pub fn execute_update(ip: &mut Interpreter, u: &UpdateStmt) -> Result<()> {
+    if let Some(h) = super::dfs::target(ip, &u.table)? {
+        return super::dfs::update(ip, u, &h); // helper dfs
+    }
     let (name, table) = table_var(ip, &u.table)?;
     let (work, origin) = match &u.from {
         Some(from) => {
@@ -254,6 +257,9 @@ fn scatter(base: &Vector, pos: &[i64], vals: &Vector) -> Result<Vector> {
 
 /// `delete from t [where ...]`.
 pub fn execute_delete(ip: &mut Interpreter, d: &DeleteStmt) -> Result<()> {
+    if let Some(h) = super::dfs::target(ip, &d.table)? {
+        return super::dfs::delete(ip, d, &h); // helper dfs
+    }
     let (name, table) = table_var(ip, &d.table)?;
     let rows = table.rows();
     let mut frame = Frame::new(table.clone());
@@ -283,6 +289,9 @@ fn insert_value(v: Value) -> Value {
 
 /// `insert into t [(cols)] values (...), ...` or `insert into t [(cols)] select ...`.
 pub fn execute_insert(ip: &mut Interpreter, ins: &InsertStmt) -> Result<()> {
+    if let Some(h) = super::dfs::target(ip, &ins.table)? {
+        return super::dfs::insert(ip, ins, &h); // helper dfs
+    }
     let (name, table) = table_var(ip, &ins.table)?;
     let batches: Vec<Vec<Value>> = match &ins.values {
         InsertSource::Rows(rows) => {

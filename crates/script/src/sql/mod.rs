@@ -15,6 +15,7 @@
 //! partial results (the reduce step).
 
 pub mod agg;
+mod dfs;
 mod dml;
 pub mod expr;
 mod frame;

@@ -20,7 +20,11 @@ use crate::{Error, Result};
 
 /// Runs `select` / `exec`.
 pub fn execute_select(ip: &mut Interpreter, s: &SelectStmt) -> Result<Value> {
-    let src = source::resolve(ip, s.from.as_ref())?;
+    // A DFS table: its pruned partitions' needed columns (helper dfs).
+    let src = match super::dfs::source(ip, s)? {
+        Some(src) => src,
+        None => source::resolve(ip, s.from.as_ref())?,
+    };
     let s = prepare(ip, s, &src)?;
     let mut frame = Frame::new(src.table.clone());
     frame.filter(ip, &s.where_)?;

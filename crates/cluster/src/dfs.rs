@@ -1,0 +1,997 @@
+//! `LocalDfs`: script's `Dfs` for one node, over the catalog and one chunk store.
+//!
+//! A write locates each row's partition (creating VALUE partitions per
+//! `newValuePartitionPolicy`), registers chunks for new partitions in the catalog (the intent),
+//! then, under the commit lock, takes the next TID and CID, commits every tablet in one store
+//! transaction (the commit point: its redo record), and records the commit in the catalog.
+//! On open, `reconcile` adopts store commits the catalog missed (a crash between the two) and
+//! drops store tablets the catalog no longer knows (drops whose store part did not run).
+//! A query's snapshot is the catalog's last CID, taken once per scan plan.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use script::dfs::{
+    ColumnPredicate, ColumnSpec, CreateTable, DatabaseSpec, Dfs, DfsTableInfo, Engine,
+    PartitionLevel, PartitionRef, PartitionSelector, PartitionType, ScanPlan,
+};
+use value::{DataType, Table, Value, Vector};
+
+use crate::catalog::{
+    Catalog, ColumnMeta, DatabaseMeta, LevelMeta, MetaCommand, MetaResponse, NewChunk, TableMeta,
+};
+use crate::scheme::{QuietEnv, Scheme};
+use crate::store::{Store, TabletSchema, Write, WriteKind};
+use crate::{err, Error, Result};
+
+/// `newValuePartitionPolicy`: what a write does with values no VALUE partition holds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum NewValuePolicy {
+    Add,
+    Skip,
+    Fail,
+}
+
+impl NewValuePolicy {
+    pub fn parse(text: &str) -> Option<NewValuePolicy> {
+        match text.to_ascii_lowercase().as_str() {
+            "add" => Some(NewValuePolicy::Add),
+            "skip" => Some(NewValuePolicy::Skip),
+            "fail" => Some(NewValuePolicy::Fail),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DfsConfig {
+    pub new_value_policy: NewValuePolicy,
+}
+
+impl Default for DfsConfig {
+    fn default() -> Self {
+        DfsConfig {
+            new_value_policy: NewValuePolicy::Add,
+        }
+    }
+}
+
+pub struct LocalDfs {
+    catalog: Mutex<Catalog>,
+    store: Arc<dyn Store>,
+    /// Serializes writers from TID/CID assignment to the catalog's commit record, so CIDs
+    /// become visible in order.
+    commit: Mutex<()>,
+    cfg: DfsConfig,
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| Error("The DFS metadata is unavailable".into()))
+}
+
+fn wire(v: &Value) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    value::wire::encode(v, &mut out).map_err(|e| Error(e.message))?;
+    Ok(out)
+}
+
+fn unwire(bytes: &[u8]) -> Result<Value> {
+    match value::wire::decode(bytes, true) {
+        Ok(Some((v, _))) => Ok(v),
+        _ => err!("The stored partition scheme can't be decoded"),
+    }
+}
+
+fn spec_of(d: &DatabaseMeta) -> Result<DatabaseSpec> {
+    let mut levels = Vec::with_capacity(d.levels.len());
+    for l in &d.levels {
+        let Some(ptype) = PartitionType::from_code(l.ptype as i64) else {
+            err!("Unknown partition type {}", l.ptype);
+        };
+        levels.push(PartitionLevel {
+            ptype,
+            scheme: unwire(&l.scheme)?,
+        });
+    }
+    Ok(DatabaseSpec {
+        levels,
+        engine: Engine::parse(&d.engine).unwrap_or_default(),
+        atomic: d.atomic.clone(),
+        chunk_granularity: d.chunk_granularity.clone(),
+    })
+}
+
+fn column_meta(c: &ColumnSpec) -> ColumnMeta {
+    ColumnMeta {
+        name: c.name.clone(),
+        ty: c.ty.code(),
+        scale: c.scale,
+        array: c.array,
+        compress: c.compress.clone(),
+    }
+}
+
+fn column_spec(c: &ColumnMeta) -> ColumnSpec {
+    ColumnSpec {
+        name: c.name.clone(),
+        ty: DataType::from_code(c.ty).unwrap_or(DataType::Int),
+        scale: c.scale,
+        array: c.array,
+        compress: c.compress.clone(),
+    }
+}
+
+fn info_of(d: &DatabaseMeta, t: &TableMeta) -> Result<DfsTableInfo> {
+    Ok(DfsTableInfo {
+        db: d.path.clone(),
+        name: t.name.clone(),
+        columns: t.columns.iter().map(column_spec).collect(),
+        partition_columns: t.partition_columns.clone(),
+        sort_columns: t.sort_columns.clone(),
+        keep_duplicates: t.keep_duplicates.clone(),
+        database: spec_of(d)?,
+    })
+}
+
+fn tablet_schema(d: &DatabaseMeta, t: &TableMeta) -> TabletSchema {
+    TabletSchema {
+        columns: t.columns.iter().map(column_spec).collect(),
+        tsdb: d.engine.eq_ignore_ascii_case("TSDB"),
+        sort_columns: t.sort_columns.clone(),
+        keep_duplicates: t.keep_duplicates.clone(),
+    }
+}
+
+fn new_chunk_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// `/name` for `dfs://name`: how DolphinDB's chunk paths start.
+fn db_dir(path: &str) -> String {
+    format!("/{}", path.trim_start_matches("dfs://"))
+}
+
+fn take_rows(t: &Table, idx: &[i64]) -> Table {
+    let mut out = Table::new(
+        t.names.clone(),
+        t.columns.iter().map(|c| c.take(idx)).collect(),
+    );
+    out.name = t.name.clone();
+    out
+}
+
+/// The partition path of a dimension table's only chunk.
+fn dimension_path(t: &TableMeta) -> String {
+    format!("/{}", t.id)
+}
+
+impl LocalDfs {
+    /// Opens the catalog at `catalog_path` over `store` and reconciles the two.
+    pub fn open(catalog_path: &Path, store: Arc<dyn Store>, cfg: DfsConfig) -> Result<LocalDfs> {
+        let catalog = Catalog::open(catalog_path)?;
+        let dfs = LocalDfs {
+            catalog: Mutex::new(catalog),
+            store,
+            commit: Mutex::new(()),
+            cfg,
+        };
+        dfs.reconcile()?;
+        Ok(dfs)
+    }
+
+    /// Makes the catalog and the store agree after a crash (see the module doc).
+    fn reconcile(&self) -> Result<()> {
+        let _w = lock(&self.commit)?;
+        let mut cat = lock(&self.catalog)?;
+        let last = cat.state().counters.last_cid;
+        let stored = self.store.tablets();
+        let mut adopt = Vec::new();
+        let mut garbage = Vec::new();
+        for t in &stored {
+            let state = cat.state();
+            let known_table = state.chunks.get(&t.chunk).and_then(|c| {
+                let d = state.databases.get(&c.db)?;
+                d.tables.values().find(|x| x.id == t.table).map(|_| c)
+            });
+            match known_table {
+                Some(_) if t.last_cid > last => adopt.push((t.chunk.clone(), t.table.clone())),
+                Some(c) if c.tablets.contains_key(&t.table) => {}
+                _ => garbage.push((t.chunk.clone(), t.table.clone())),
+            }
+        }
+        let store_last = self.store.last_cid();
+        if store_last > last {
+            let tid = cat.state().counters.last_tid + 1;
+            cat.apply(&MetaCommand::Commit {
+                tid,
+                cid: store_last,
+                tablets: adopt,
+            })?;
+        }
+        let cid = cat.state().counters.last_cid;
+        drop(cat);
+        for (c, t) in garbage {
+            self.store.drop_tablet(&c, &t, cid)?;
+        }
+        Ok(())
+    }
+
+    fn apply(&self, cmd: &MetaCommand) -> Result<MetaResponse> {
+        Ok(lock(&self.catalog)?.apply(cmd)?)
+    }
+
+    fn db_meta(&self, path: &str) -> Result<DatabaseMeta> {
+        match lock(&self.catalog)?.state().databases.get(path) {
+            Some(d) => Ok(d.clone()),
+            None => err!("The database [{}] doesn't exist", path),
+        }
+    }
+
+    fn table_meta(&self, db: &str, name: &str) -> Result<(DatabaseMeta, TableMeta)> {
+        let d = self.db_meta(db)?;
+        let t = d
+            .tables
+            .get(name)
+            .or_else(|| {
+                d.tables
+                    .values()
+                    .find(|t| t.name.eq_ignore_ascii_case(name))
+            })
+            .cloned();
+        match t {
+            Some(t) => Ok((d, t)),
+            None => err!(
+                "getFileBlocksMeta on path '{}/{}.tbl' failed, reason: path does not exist",
+                db_dir(db),
+                name
+            ),
+        }
+    }
+
+    /// Drops removed tablets' data from the store.
+    fn collect(&self, resp: MetaResponse) -> Result<usize> {
+        let MetaResponse::Removed(list) = resp else {
+            return Ok(0);
+        };
+        let cid = lock(&self.catalog)?.state().counters.last_cid;
+        for (c, t) in &list {
+            self.store.drop_tablet(c, t, cid)?;
+        }
+        Ok(list.len())
+    }
+
+    /// Writes `writes` as one transaction and records it. Caller holds the commit lock.
+    fn commit_writes(&self, writes: Vec<Write>) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let (tid, cid) = {
+            let cat = lock(&self.catalog)?;
+            let c = &cat.state().counters;
+            (c.last_tid + 1, c.last_cid.max(self.store.last_cid()) + 1)
+        };
+        let tablets = writes
+            .iter()
+            .map(|w| (w.chunk.clone(), w.table.clone()))
+            .collect();
+        self.store.commit(tid, cid, writes)?;
+        self.apply(&MetaCommand::Commit { tid, cid, tablets })?;
+        Ok(())
+    }
+
+    /// Groups rows by partition: (partition keys, row positions). Adds VALUE partitions per
+    /// the policy. Caller holds the commit lock.
+    fn locate(
+        &self,
+        d: &DatabaseMeta,
+        t: &TableMeta,
+        rows: &Table,
+    ) -> Result<(Scheme, BTreeMap<Vec<u32>, Vec<i64>>)> {
+        if t.partition_columns.is_empty() {
+            let all = (0..rows.rows() as i64).collect();
+            return Ok((
+                Scheme { levels: Vec::new() },
+                BTreeMap::from([(Vec::new(), all)]),
+            ));
+        }
+        let mut spec = spec_of(d)?;
+        let cols: Vec<&Vector> = t
+            .partition_columns
+            .iter()
+            .map(|c| match rows.column(c) {
+                Some(v) => Ok(&**v),
+                None => err!("The partitioning column [{}] is missing", c),
+            })
+            .collect::<Result<_>>()?;
+        let mut scheme = Scheme::new(&spec.levels)?;
+        // New VALUE partitions.
+        let mut changed = false;
+        for (li, level) in scheme.levels.iter().enumerate() {
+            if level.ptype != PartitionType::Value {
+                continue;
+            }
+            let fresh = level.new_values(cols[li])?;
+            if fresh.is_empty() || self.cfg.new_value_policy == NewValuePolicy::Skip {
+                continue;
+            }
+            if self.cfg.new_value_policy == NewValuePolicy::Fail {
+                err!(
+                    "Some of the data being written is not defined in the partitioning scheme \
+                     of the target database."
+                );
+            }
+            let Some(old) = spec.levels[li].scheme.as_vector().cloned() else {
+                err!("The VALUE scheme of {} is not a vector", d.path);
+            };
+            let mut all = old;
+            if !all.extend(&value::convert::cast(&fresh, all.ty, all.scale)?) {
+                err!("Can't add the new partitions to {}", d.path);
+            }
+            let v = Value::vector(all);
+            self.apply(&MetaCommand::SetScheme {
+                db: d.path.clone(),
+                level: li,
+                scheme: wire(&v)?,
+            })?;
+            spec.levels[li].scheme = v;
+            changed = true;
+        }
+        if changed {
+            scheme = Scheme::new(&spec.levels)?;
+        }
+        let located: Vec<Vec<Option<usize>>> = scheme
+            .levels
+            .iter()
+            .zip(&cols)
+            .map(|(l, c)| l.locate(c))
+            .collect::<Result<_>>()?;
+        let mut groups: BTreeMap<Vec<u32>, Vec<i64>> = BTreeMap::new();
+        'rows: for r in 0..rows.rows() {
+            let mut key = Vec::with_capacity(located.len());
+            for l in &located {
+                match l[r] {
+                    Some(k) => key.push(k as u32),
+                    // Out of every partition: not written (RANGE/LIST, VALUE with skip).
+                    None => continue 'rows,
+                }
+            }
+            groups.entry(key).or_default().push(r as i64);
+        }
+        Ok((scheme, groups))
+    }
+
+    /// The chunk of each partition key, creating chunks for new partitions first.
+    fn chunks_for(
+        &self,
+        d: &DatabaseMeta,
+        t: &TableMeta,
+        scheme: &Scheme,
+        keys: &[&Vec<u32>],
+    ) -> Result<Vec<String>> {
+        let path_of = |k: &Vec<u32>| -> String {
+            if t.partition_columns.is_empty() {
+                dimension_path(t)
+            } else {
+                scheme.path(k)
+            }
+        };
+        let d = self.db_meta(&d.path)?;
+        let mut new = Vec::new();
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            let p = path_of(k);
+            match d.partitions.get(&p) {
+                Some(c) => out.push(c.clone()),
+                None => {
+                    let id = new_chunk_id();
+                    out.push(id.clone());
+                    new.push(NewChunk {
+                        path: p,
+                        id,
+                        keys: (*k).clone(),
+                    });
+                }
+            }
+        }
+        if !new.is_empty() {
+            self.apply(&MetaCommand::CreateChunks {
+                db: d.path.clone(),
+                chunks: new,
+            })?;
+        }
+        Ok(out)
+    }
+
+    fn tablet_version(&self, chunk: &str, table_id: &str) -> u32 {
+        lock(&self.catalog)
+            .ok()
+            .and_then(|c| {
+                c.state()
+                    .chunks
+                    .get(chunk)
+                    .and_then(|m| m.tablets.get(table_id))
+                    .map(|t| t.version)
+            })
+            .unwrap_or(0)
+    }
+
+    fn paths_of(&self, d: &DatabaseMeta, which: &PartitionSelector) -> Result<Vec<String>> {
+        match which {
+            PartitionSelector::Paths(p) => Ok(p
+                .iter()
+                .map(|s| {
+                    let s = s.trim_end_matches('/');
+                    let s = s.strip_prefix(&db_dir(&d.path)).unwrap_or(s);
+                    if s.starts_with('/') {
+                        s.to_string()
+                    } else {
+                        format!("/{}", s)
+                    }
+                })
+                .collect()),
+            PartitionSelector::Values(levels) => {
+                let spec = spec_of(d)?;
+                let scheme = Scheme::new(&spec.levels)?;
+                let mut allowed = Vec::new();
+                for (li, v) in levels.iter().enumerate() {
+                    let Some(level) = scheme.levels.get(li) else {
+                        err!("dropPartition got values for more levels than the database has");
+                    };
+                    let col = match v {
+                        Value::Scalar(x) => x.clone(),
+                        Value::Vector(x) | Value::Pair(x) => (**x).clone(),
+                        _ => err!("Partition values must be scalars or vectors"),
+                    };
+                    let ks: std::collections::HashSet<usize> =
+                        level.locate(&col)?.into_iter().flatten().collect();
+                    allowed.push(Some(ks));
+                }
+                while allowed.len() < scheme.levels.len() {
+                    allowed.push(None);
+                }
+                let cat = lock(&self.catalog)?;
+                Ok(d.partitions
+                    .iter()
+                    .filter(|(_, c)| {
+                        cat.state()
+                            .chunks
+                            .get(*c)
+                            .map(|m| !m.keys.is_empty() && scheme.matches(&m.keys, &allowed))
+                            .unwrap_or(false)
+                    })
+                    .map(|(p, _)| p.clone())
+                    .collect())
+            }
+        }
+    }
+}
+
+fn script_err(e: Error) -> script::Error {
+    script::Error::new(e.0)
+}
+
+type SResult<T> = script::Result<T>;
+
+impl Dfs for LocalDfs {
+    fn create_database(&self, path: &str, spec: &DatabaseSpec) -> SResult<()> {
+        Scheme::new(&spec.levels).map_err(script_err)?;
+        let levels = spec
+            .levels
+            .iter()
+            .map(|l| {
+                Ok(LevelMeta {
+                    ptype: l.ptype.code(),
+                    scheme: wire(&l.scheme)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+            .map_err(script_err)?;
+        self.apply(&MetaCommand::CreateDatabase {
+            path: path.to_string(),
+            levels,
+            engine: spec.engine.name().to_string(),
+            atomic: spec.atomic.clone(),
+            chunk_granularity: spec.chunk_granularity.clone(),
+        })
+        .map_err(script_err)?;
+        Ok(())
+    }
+
+    fn database(&self, path: &str) -> SResult<DatabaseSpec> {
+        let d = self.db_meta(path).map_err(script_err)?;
+        spec_of(&d).map_err(script_err)
+    }
+
+    fn database_exists(&self, path: &str) -> bool {
+        lock(&self.catalog)
+            .map(|c| c.state().databases.contains_key(path))
+            .unwrap_or(false)
+    }
+
+    fn drop_database(&self, path: &str) -> SResult<()> {
+        let _w = lock(&self.commit).map_err(script_err)?;
+        let r = self
+            .apply(&MetaCommand::DropDatabase {
+                path: path.to_string(),
+            })
+            .map_err(script_err)?;
+        self.collect(r).map_err(script_err)?;
+        Ok(())
+    }
+
+    fn databases(&self) -> Vec<String> {
+        lock(&self.catalog)
+            .map(|c| c.state().databases.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn add_partitions(&self, path: &str, values: &Vector, level: usize) -> SResult<usize> {
+        let _w = lock(&self.commit).map_err(script_err)?;
+        let d = self.db_meta(path).map_err(script_err)?;
+        let spec = spec_of(&d).map_err(script_err)?;
+        let Some(l) = spec.levels.get(level) else {
+            return Err(script::Error::new("The partition level doesn't exist"));
+        };
+        let Some(old) = l.scheme.as_vector() else {
+            return Err(script::Error::new("The partition scheme is not a vector"));
+        };
+        let conv = value::convert::cast(values, old.ty, old.scale)?;
+        let scheme = Scheme::new(std::slice::from_ref(l)).map_err(script_err)?;
+        let add = match l.ptype {
+            PartitionType::Value => scheme.levels[0].new_values(&conv).map_err(script_err)?,
+            PartitionType::Range => {
+                // New boundaries past the last one extend the range.
+                let last = old.len() - 1;
+                let idx: Vec<i64> = (0..conv.len())
+                    .filter(|&i| {
+                        let (a, b) = (old.i64_at(last), conv.i64_at(i));
+                        match (old.str_at(last), conv.str_at(i)) {
+                            (Some(x), Some(y)) => y > x,
+                            _ => matches!((a, b), (Some(a), Some(b)) if b > a),
+                        }
+                    })
+                    .map(|i| i as i64)
+                    .collect();
+                conv.take(&idx)
+            }
+            _ => {
+                return Err(script::Error::new(
+                    "Only VALUE and RANGE domains can add partitions",
+                ))
+            }
+        };
+        let n = add.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut all = old.clone();
+        all.extend(&add);
+        let scheme_bytes = wire(&Value::vector(all)).map_err(script_err)?;
+        self.apply(&MetaCommand::SetScheme {
+            db: path.to_string(),
+            level,
+            scheme: scheme_bytes,
+        })
+        .map_err(script_err)?;
+        Ok(n)
+    }
+
+    fn create_table(&self, req: &CreateTable) -> SResult<()> {
+        let d = self.db_meta(&req.db).map_err(script_err)?;
+        if d.tables.keys().any(|n| n.eq_ignore_ascii_case(&req.name)) {
+            return Err(script::Error::new(format!(
+                "The table [{}] already exists in the database [{}]",
+                req.name, req.db
+            )));
+        }
+        for c in &req.columns {
+            if matches!(c.ty.storage(), value::Storage::Any | value::Storage::Void) {
+                return Err(script::Error::new(format!(
+                    "The column [{}] has type {}, which a DFS table can't store",
+                    c.name,
+                    c.ty.name()
+                )));
+            }
+        }
+        self.apply(&MetaCommand::CreateTable {
+            db: req.db.clone(),
+            table: TableMeta {
+                name: req.name.clone(),
+                id: String::new(),
+                columns: req.columns.iter().map(column_meta).collect(),
+                partition_columns: req.partition_columns.clone(),
+                sort_columns: req.sort_columns.clone(),
+                keep_duplicates: req.keep_duplicates.clone(),
+            },
+        })
+        .map_err(script_err)?;
+        Ok(())
+    }
+
+    fn table(&self, db: &str, name: &str) -> SResult<DfsTableInfo> {
+        let (d, t) = self.table_meta(db, name).map_err(script_err)?;
+        info_of(&d, &t).map_err(script_err)
+    }
+
+    fn table_exists(&self, db: &str, name: &str) -> bool {
+        self.table_meta(db, name).is_ok()
+    }
+
+    fn tables(&self, db: &str) -> SResult<Vec<String>> {
+        let d = self.db_meta(db).map_err(script_err)?;
+        Ok(d.tables.keys().cloned().collect())
+    }
+
+    fn drop_table(&self, db: &str, name: &str) -> SResult<()> {
+        let _w = lock(&self.commit).map_err(script_err)?;
+        let (_, t) = self.table_meta(db, name).map_err(script_err)?;
+        let r = self
+            .apply(&MetaCommand::DropTable {
+                db: db.to_string(),
+                name: t.name,
+            })
+            .map_err(script_err)?;
+        self.collect(r).map_err(script_err)?;
+        Ok(())
+    }
+
+    fn rename_table(&self, db: &str, old: &str, new: &str) -> SResult<()> {
+        let (_, t) = self.table_meta(db, old).map_err(script_err)?;
+        self.apply(&MetaCommand::RenameTable {
+            db: db.to_string(),
+            old: t.name,
+            new: new.to_string(),
+        })
+        .map_err(script_err)?;
+        Ok(())
+    }
+
+    fn add_columns(&self, db: &str, name: &str, columns: &[ColumnSpec]) -> SResult<()> {
+        let (_, t) = self.table_meta(db, name).map_err(script_err)?;
+        self.apply(&MetaCommand::AddColumns {
+            db: db.to_string(),
+            table: t.name,
+            columns: columns.iter().map(column_meta).collect(),
+        })
+        .map_err(script_err)?;
+        Ok(())
+    }
+
+    fn truncate(&self, db: &str, name: &str) -> SResult<()> {
+        let _w = lock(&self.commit).map_err(script_err)?;
+        let (_, t) = self.table_meta(db, name).map_err(script_err)?;
+        let r = self
+            .apply(&MetaCommand::DropTablets {
+                db: db.to_string(),
+                table: Some(t.name),
+                partitions: Vec::new(),
+            })
+            .map_err(script_err)?;
+        self.collect(r).map_err(script_err)?;
+        Ok(())
+    }
+
+    fn drop_partitions(
+        &self,
+        db: &str,
+        table: Option<&str>,
+        which: &PartitionSelector,
+    ) -> SResult<usize> {
+        let _w = lock(&self.commit).map_err(script_err)?;
+        let d = self.db_meta(db).map_err(script_err)?;
+        let table = match table {
+            Some(n) => Some(self.table_meta(db, n).map_err(script_err)?.1.name),
+            None => None,
+        };
+        let paths = self.paths_of(&d, which).map_err(script_err)?;
+        if paths.is_empty() {
+            return Ok(0);
+        }
+        let r = self
+            .apply(&MetaCommand::DropTablets {
+                db: db.to_string(),
+                table,
+                partitions: paths,
+            })
+            .map_err(script_err)?;
+        self.collect(r).map_err(script_err)
+    }
+
+    fn append(&self, db: &str, name: &str, rows: &Table) -> SResult<usize> {
+        let _w = lock(&self.commit).map_err(script_err)?;
+        let (d, t) = self.table_meta(db, name).map_err(script_err)?;
+        let (scheme, groups) = self.locate(&d, &t, rows).map_err(script_err)?;
+        let keys: Vec<&Vec<u32>> = groups.keys().collect();
+        let chunks = self
+            .chunks_for(&d, &t, &scheme, &keys)
+            .map_err(script_err)?;
+        let schema = tablet_schema(&d, &t);
+        let mut written = 0;
+        let mut writes = Vec::with_capacity(groups.len());
+        for ((_, idx), chunk) in groups.iter().zip(chunks) {
+            written += idx.len();
+            let part = if idx.len() == rows.rows() {
+                rows.clone()
+            } else {
+                take_rows(rows, idx)
+            };
+            writes.push(Write {
+                kind: WriteKind::Append,
+                chunk,
+                table: t.id.clone(),
+                schema: schema.clone(),
+                rows: part,
+            });
+        }
+        self.commit_writes(writes).map_err(script_err)?;
+        Ok(written)
+    }
+
+    fn upsert(
+        &self,
+        db: &str,
+        name: &str,
+        rows: &Table,
+        key_columns: &[String],
+        ignore_null: bool,
+    ) -> SResult<usize> {
+        let _w = lock(&self.commit).map_err(script_err)?;
+        let (d, t) = self.table_meta(db, name).map_err(script_err)?;
+        let (scheme, groups) = self.locate(&d, &t, rows).map_err(script_err)?;
+        let keys: Vec<&Vec<u32>> = groups.keys().collect();
+        let chunks = self
+            .chunks_for(&d, &t, &scheme, &keys)
+            .map_err(script_err)?;
+        let schema = tablet_schema(&d, &t);
+        let cid = lock(&self.catalog)
+            .map_err(script_err)?
+            .state()
+            .counters
+            .last_cid;
+        let upsert = script::builtins::lookup("upsert!")
+            .ok_or_else(|| script::Error::new("upsert! is not available"))?;
+        let key_names = Value::vector(Vector::from_strings(key_columns.to_vec()));
+        let mut written = 0;
+        let mut writes = Vec::with_capacity(groups.len());
+        for ((_, idx), chunk) in groups.iter().zip(chunks) {
+            written += idx.len();
+            let new = take_rows(rows, idx);
+            let old = self
+                .store
+                .scan(&chunk, &t.id, cid, &schema.columns)
+                .map_err(script_err)?;
+            let mut env = QuietEnv::default();
+            let merged = (upsert.f)(
+                &mut env,
+                &[
+                    Value::table(old),
+                    Value::table(new),
+                    Value::bool(ignore_null),
+                    key_names.clone(),
+                ],
+            )?;
+            let Value::Table(merged) = merged else {
+                return Err(script::Error::new("upsert! did not return a table"));
+            };
+            writes.push(Write {
+                kind: WriteKind::Replace,
+                chunk,
+                table: t.id.clone(),
+                schema: schema.clone(),
+                rows: (*merged).clone(),
+            });
+        }
+        self.commit_writes(writes).map_err(script_err)?;
+        Ok(written)
+    }
+
+    fn replace_partitions(&self, plan: &ScanPlan, parts: Vec<(usize, Table)>) -> SResult<()> {
+        let _w = lock(&self.commit).map_err(script_err)?;
+        let (d, t) = self.table_meta(&plan.db, &plan.table).map_err(script_err)?;
+        if t.id != plan.table_id {
+            return Err(script::Error::new(
+                "The table was dropped or replaced while the statement ran",
+            ));
+        }
+        let schema = tablet_schema(&d, &t);
+        let mut writes = Vec::with_capacity(parts.len());
+        for (i, rows) in parts {
+            let Some(p) = plan.partitions.get(i) else {
+                return Err(script::Error::new("No such partition in the plan"));
+            };
+            if self.tablet_version(&p.chunk, &t.id) != p.version {
+                return Err(script::Error::new(format!(
+                    "The partition [{}] was changed by another transaction; nothing was written",
+                    p.path
+                )));
+            }
+            writes.push(Write {
+                kind: WriteKind::Replace,
+                chunk: p.chunk.clone(),
+                table: t.id.clone(),
+                schema: schema.clone(),
+                rows,
+            });
+        }
+        self.commit_writes(writes).map_err(script_err)
+    }
+
+    fn plan_scan(&self, db: &str, name: &str, preds: &[ColumnPredicate]) -> SResult<ScanPlan> {
+        let (d, t) = self.table_meta(db, name).map_err(script_err)?;
+        let info = info_of(&d, &t).map_err(script_err)?;
+        let scheme = Scheme::new(&info.database.levels).map_err(script_err)?;
+        let allowed = if t.partition_columns.is_empty() {
+            Vec::new()
+        } else {
+            scheme.allowed(&t.partition_columns, preds)
+        };
+        let cat = lock(&self.catalog).map_err(script_err)?;
+        let state = cat.state();
+        let mut partitions = Vec::new();
+        for (path, chunk) in &d.partitions {
+            let Some(m) = state.chunks.get(chunk) else {
+                continue;
+            };
+            let Some(tab) = m.tablets.get(&t.id) else {
+                continue;
+            };
+            if !t.partition_columns.is_empty() && !scheme.matches(&m.keys, &allowed) {
+                continue;
+            }
+            partitions.push((
+                m.keys.clone(),
+                PartitionRef {
+                    path: path.clone(),
+                    chunk: chunk.clone(),
+                    version: tab.version,
+                },
+            ));
+        }
+        // Partition order: by scheme position, as DolphinDB lists them.
+        partitions.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(ScanPlan {
+            db: db.to_string(),
+            table: t.name.clone(),
+            cid: state.counters.last_cid,
+            table_id: t.id.clone(),
+            partitions: partitions.into_iter().map(|p| p.1).collect(),
+            info,
+        })
+    }
+
+    fn read_partition(&self, plan: &ScanPlan, part: usize, columns: &[String]) -> SResult<Table> {
+        let Some(p) = plan.partitions.get(part) else {
+            return Err(script::Error::new("No such partition in the plan"));
+        };
+        let specs: Vec<ColumnSpec> = if columns.is_empty() {
+            plan.info.columns.clone()
+        } else {
+            columns
+                .iter()
+                .map(|c| match plan.info.column(c) {
+                    Some(s) => Ok(s.clone()),
+                    None => Err(script::Error::new(format!(
+                        "Unrecognized column name {}",
+                        c
+                    ))),
+                })
+                .collect::<SResult<_>>()?
+        };
+        let mut t = self
+            .store
+            .scan(&p.chunk, &plan.table_id, plan.cid, &specs)
+            .map_err(script_err)?;
+        t.name = plan.table.clone();
+        Ok(t)
+    }
+
+    fn chunks(&self) -> SResult<Table> {
+        let stats: HashMap<(String, String), (u64, u64)> = self
+            .store
+            .tablets()
+            .into_iter()
+            .map(|t| ((t.chunk, t.table), (t.rows, t.disk_bytes)))
+            .collect();
+        let cat = lock(&self.catalog).map_err(script_err)?;
+        let mut ids = Vec::new();
+        let mut paths = Vec::new();
+        let mut versions = Vec::new();
+        let mut rows = Vec::new();
+        let mut bytes = Vec::new();
+        for c in cat.state().chunks.values() {
+            ids.push(c.id.clone());
+            paths.push(format!("{}{}", db_dir(&c.db), c.partition));
+            versions.push(c.version as i64);
+            let (r, b) = c.tablets.keys().fold((0, 0), |(r, b), t| {
+                let (x, y) = stats
+                    .get(&(c.id.clone(), t.clone()))
+                    .copied()
+                    .unwrap_or((0, 0));
+                (r + x, b + y)
+            });
+            rows.push(r as i64);
+            bytes.push(b as i64);
+        }
+        let n = ids.len();
+        Ok(Table::new(
+            vec![
+                "chunkId".into(),
+                "dfsPath".into(),
+                "chunkType".into(),
+                "version".into(),
+                "rowNum".into(),
+                "diskUsage".into(),
+            ],
+            vec![
+                Vector::from_strings(ids),
+                Vector::from_strings(paths),
+                Vector::from_strings(vec!["TABLET".to_string(); n]),
+                Vector::from_i64(DataType::Long, versions),
+                Vector::from_i64(DataType::Long, rows),
+                Vector::from_i64(DataType::Long, bytes),
+            ],
+        ))
+    }
+
+    fn tablets(&self, db: &str) -> SResult<Table> {
+        let stats: HashMap<(String, String), (u64, u64)> = self
+            .store
+            .tablets()
+            .into_iter()
+            .map(|t| ((t.chunk, t.table), (t.rows, t.disk_bytes)))
+            .collect();
+        let cat = lock(&self.catalog).map_err(script_err)?;
+        let state = cat.state();
+        let (mut ids, mut paths, mut names, mut versions, mut cids, mut rows, mut bytes) =
+            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        for c in state.chunks.values() {
+            if !db.is_empty() && c.db != db {
+                continue;
+            }
+            let Some(d) = state.databases.get(&c.db) else {
+                continue;
+            };
+            for (tid, tab) in &c.tablets {
+                let name = d
+                    .tables
+                    .values()
+                    .find(|t| &t.id == tid)
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default();
+                let (r, b) = stats
+                    .get(&(c.id.clone(), tid.clone()))
+                    .copied()
+                    .unwrap_or((0, 0));
+                ids.push(c.id.clone());
+                paths.push(format!("{}{}", db_dir(&c.db), c.partition));
+                names.push(name);
+                versions.push(tab.version as i64);
+                cids.push(tab.last_cid as i64);
+                rows.push(r as i64);
+                bytes.push(b as i64);
+            }
+        }
+        Ok(Table::new(
+            vec![
+                "chunkId".into(),
+                "path".into(),
+                "tableName".into(),
+                "version".into(),
+                "cid".into(),
+                "rowNum".into(),
+                "diskUsage".into(),
+            ],
+            vec![
+                Vector::from_strings(ids),
+                Vector::from_strings(paths),
+                Vector::from_strings(names),
+                Vector::from_i64(DataType::Long, versions),
+                Vector::from_i64(DataType::Long, cids),
+                Vector::from_i64(DataType::Long, rows),
+                Vector::from_i64(DataType::Long, bytes),
+            ],
+        ))
+    }
+}

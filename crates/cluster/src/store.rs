@@ -1,0 +1,169 @@
+//! What `LocalDfs` needs of a node's chunk store, and `MemStore`, an in-memory one for tests
+//! and nodes without a data directory. The storage crate's `ChunkStore` implements it too.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use script::dfs::ColumnSpec;
+use value::{Table, Vector};
+
+use crate::{err, Result};
+
+/// How a write changes a tablet.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum WriteKind {
+    Append,
+    /// The tablet's full new content (update, delete, upsert).
+    Replace,
+}
+
+/// A tablet's schema as the catalog gives it with every write.
+#[derive(Clone, Debug)]
+pub struct TabletSchema {
+    pub columns: Vec<ColumnSpec>,
+    pub tsdb: bool,
+    pub sort_columns: Vec<String>,
+    pub keep_duplicates: String,
+}
+
+/// One tablet's part of a transaction.
+#[derive(Clone, Debug)]
+pub struct Write {
+    pub kind: WriteKind,
+    pub chunk: String,
+    /// The table id (stable across renames).
+    pub table: String,
+    pub schema: TabletSchema,
+    pub rows: Table,
+}
+
+/// A tablet the store holds.
+#[derive(Clone, Debug)]
+pub struct StoredTablet {
+    pub chunk: String,
+    pub table: String,
+    pub last_cid: u64,
+    pub rows: u64,
+    pub disk_bytes: u64,
+}
+
+pub trait Store: Send + Sync {
+    /// Writes one transaction durably and makes it visible at `cid`: all writes or none.
+    fn commit(&self, tid: u64, cid: u64, writes: Vec<Write>) -> Result<()>;
+    /// A tablet's rows at snapshot `cid`, the given columns (missing ones read as nulls);
+    /// an unknown tablet reads as empty.
+    fn scan(&self, chunk: &str, table: &str, cid: u64, columns: &[ColumnSpec]) -> Result<Table>;
+    fn drop_tablet(&self, chunk: &str, table: &str, cid: u64) -> Result<()>;
+    fn tablets(&self) -> Vec<StoredTablet>;
+    /// The largest CID the store has committed.
+    fn last_cid(&self) -> u64;
+}
+
+/// Rows of one commit to a tablet.
+struct Version {
+    cid: u64,
+    kind: WriteKind,
+    rows: Table,
+}
+
+/// An in-memory store: nothing survives the process.
+#[derive(Default)]
+pub struct MemStore {
+    tablets: Mutex<BTreeMap<(String, String), Vec<Version>>>,
+    last_cid: Mutex<u64>,
+}
+
+fn select(rows: &Table, columns: &[ColumnSpec]) -> Table {
+    let n = rows.rows();
+    let cols = columns
+        .iter()
+        .map(|c| match rows.column(&c.name) {
+            Some(v) => (**v).clone(),
+            None => {
+                let mut v = if c.array {
+                    let mut e = c.empty_vector();
+                    for _ in 0..n {
+                        e.extend(&Vector::empty_array(c.ty));
+                    }
+                    e
+                } else {
+                    Vector::nulls(c.ty, n)
+                };
+                v.scale = c.scale;
+                v
+            }
+        })
+        .collect();
+    Table::new(columns.iter().map(|c| c.name.clone()).collect(), cols)
+}
+
+impl Store for MemStore {
+    fn commit(&self, _tid: u64, cid: u64, writes: Vec<Write>) -> Result<()> {
+        let mut m = match self.tablets.lock() {
+            Ok(m) => m,
+            Err(_) => err!("The chunk store is unavailable"),
+        };
+        for w in writes {
+            m.entry((w.chunk, w.table)).or_default().push(Version {
+                cid,
+                kind: w.kind,
+                rows: w.rows,
+            });
+        }
+        if let Ok(mut c) = self.last_cid.lock() {
+            *c = (*c).max(cid);
+        }
+        Ok(())
+    }
+
+    fn scan(&self, chunk: &str, table: &str, cid: u64, columns: &[ColumnSpec]) -> Result<Table> {
+        let m = match self.tablets.lock() {
+            Ok(m) => m,
+            Err(_) => err!("The chunk store is unavailable"),
+        };
+        let mut out = select(&Table::default(), columns);
+        let Some(versions) = m.get(&(chunk.to_string(), table.to_string())) else {
+            return Ok(out);
+        };
+        let visible: Vec<&Version> = versions.iter().filter(|v| v.cid <= cid).collect();
+        let start = visible
+            .iter()
+            .rposition(|v| v.kind == WriteKind::Replace)
+            .unwrap_or(0);
+        for v in &visible[start..] {
+            let part = select(&v.rows, columns);
+            for (o, p) in out.columns.iter_mut().zip(&part.columns) {
+                if !std::sync::Arc::make_mut(o).extend(p) {
+                    err!("The stored rows of tablet {} don't match its schema", table);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn drop_tablet(&self, chunk: &str, table: &str, _cid: u64) -> Result<()> {
+        if let Ok(mut m) = self.tablets.lock() {
+            m.remove(&(chunk.to_string(), table.to_string()));
+        }
+        Ok(())
+    }
+
+    fn tablets(&self) -> Vec<StoredTablet> {
+        let Ok(m) = self.tablets.lock() else {
+            return Vec::new();
+        };
+        m.iter()
+            .map(|((c, t), vs)| StoredTablet {
+                chunk: c.clone(),
+                table: t.clone(),
+                last_cid: vs.iter().map(|v| v.cid).max().unwrap_or(0),
+                rows: vs.iter().map(|v| v.rows.rows() as u64).sum(),
+                disk_bytes: 0,
+            })
+            .collect()
+    }
+
+    fn last_cid(&self) -> u64 {
+        self.last_cid.lock().map(|c| *c).unwrap_or(0)
+    }
+}
