@@ -394,3 +394,34 @@ fn schema_growth_reads_nulls_for_new_columns() {
     assert!(store.commit(3, 3, vec![bad]).is_err());
     assert_eq!(store.tablet_info(&c, "t").unwrap().version, 2);
 }
+
+#[test]
+fn a_failed_flush_keeps_rows_and_state_valid() {
+    let dir = TempDir::new("flushfail");
+    let c = chunk(1);
+    {
+        let store = open(&dir);
+        store
+            .commit(1, 1, vec![append(&c, small_rows(0..3))])
+            .unwrap();
+        // A file where the chunk directory must go: the flush fails with an I/O error.
+        let obstacle = dir.0.join("CHUNKS").join(c.as_str());
+        std::fs::write(&obstacle, b"x").unwrap();
+        let err = store.flush_all().unwrap_err();
+        assert_eq!(err.kind, storage::ErrorKind::Io, "{err}");
+        assert_eq!(
+            ids(&store, &c, "t", 1),
+            [0, 1, 2],
+            "rows stay in the cache engine"
+        );
+        std::fs::remove_file(&obstacle).unwrap();
+        store.flush_all().unwrap();
+        assert_eq!(store.tablet_info(&c, "t").unwrap().segments, 1);
+        store
+            .commit(2, 2, vec![append(&c, small_rows(3..4))])
+            .unwrap();
+        std::mem::forget(store);
+    }
+    let store = open(&dir);
+    assert_eq!(ids(&store, &c, "t", 2), [0, 1, 2, 3]);
+}
