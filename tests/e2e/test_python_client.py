@@ -229,3 +229,36 @@ def test_stream_subscription_delivers_backlog_and_new_rows(node):
     assert len(s.run("select * from getStreamingStat().pubTables "
                      "where tableName=`e2e_stream")) == 0
     s.close()
+
+
+def test_print_output_reaches_the_client(node, capfd):
+    s = session(node)
+    assert s.run('print("hello from porpoise"); 1') == 1
+    captured = capfd.readouterr()
+    assert "hello from porpoise" in captured.out + captured.err
+    s.close()
+
+
+def test_concurrent_appends_to_a_shared_table_are_all_kept(node):
+    session(node).run("share table(1000:0, `k`i, [INT,INT]) as e2e_race")
+    errors = []
+
+    def writer(k):
+        try:
+            s = session(node)
+            df = pd.DataFrame({"k": np.array([k], dtype=np.int32),
+                               "i": np.array([0], dtype=np.int32)})
+            for i in range(50):
+                df["i"] = np.array([i], dtype=np.int32)
+                s.run("tableInsert{e2e_race}", df)
+            s.close()
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert session(node).run("rows(e2e_race)") == 200

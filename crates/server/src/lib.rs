@@ -12,6 +12,7 @@ pub mod node;
 pub mod pool;
 pub mod protocol;
 pub mod server;
+pub mod shared;
 pub mod streaming;
 
 pub use config::{Config, Loaded, Mode, Site};

@@ -13,6 +13,7 @@ use value::{Data, DataType, Table, Value, Vector};
 use crate::config::Config;
 use crate::engine::{Engine, EngineFactory};
 use crate::pool::WorkerPool;
+use crate::shared::{ReadMark, SharedObjects};
 use crate::streaming::{stream_table, topic, Streaming};
 
 /// The user of a session that has not logged in.
@@ -21,8 +22,6 @@ pub const GUEST: &str = "guest";
 pub const BAD_LOGIN: &str = "The user name or password is incorrect.";
 /// Most sessions (connections) a node holds at once, beyond `maxConnections`' own check.
 pub const SESSIONS_MAX: usize = 65_536;
-/// Most shared objects on one node (DolphinDB: "up to 65,535 shared tables").
-pub const SHARED_OBJECTS_MAX: usize = 65_535;
 /// Longest job description kept for `getConsoleJobs()`.
 pub const JOB_DESC_CHARS_MAX: usize = 1024;
 
@@ -59,6 +58,10 @@ pub struct SessionState {
     user: RwLock<String>,
     /// Locked for the whole of a job: one job per session at a time.
     pub engine: Mutex<Option<Box<dyn Engine>>>,
+    /// The first read of each shared object in the current job, not yet written back: the
+    /// base a write-back is rebased on (`shared.rs`). Builtins often read an object again just
+    /// before writing it, so the first read is the one the new value was computed from.
+    reads: Mutex<HashMap<String, ReadMark>>,
 }
 
 impl SessionState {
@@ -72,6 +75,19 @@ impl SessionState {
 
     pub fn is_guest(&self) -> bool {
         self.user() == GUEST
+    }
+
+    /// Forgets the reads of the previous job.
+    pub fn start_job(&self) {
+        lock(&self.reads).clear();
+    }
+
+    fn remember_read(&self, name: &str, mark: ReadMark) {
+        lock(&self.reads).entry(name.to_string()).or_insert(mark);
+    }
+
+    fn take_read(&self, name: &str) -> Option<ReadMark> {
+        lock(&self.reads).remove(name)
     }
 }
 
@@ -110,7 +126,7 @@ pub struct Node {
     engine_factory: EngineFactory,
     sessions: Mutex<HashMap<i64, Arc<SessionState>>>,
     jobs: Mutex<HashMap<u64, JobInfo>>,
-    shared: RwLock<HashMap<String, Value>>,
+    shared: SharedObjects,
     next_session: AtomicI64,
     next_job: AtomicU64,
     me: Weak<Node>,
@@ -138,7 +154,7 @@ impl Node {
             engine_factory,
             sessions: Mutex::new(HashMap::new()),
             jobs: Mutex::new(HashMap::new()),
-            shared: RwLock::new(HashMap::new()),
+            shared: SharedObjects::default(),
             next_session: AtomicI64::new(first),
             next_job: AtomicU64::new(1),
             me: me.clone(),
@@ -161,6 +177,7 @@ impl Node {
             remote,
             user: RwLock::new(GUEST.to_string()),
             engine: Mutex::new(None),
+            reads: Mutex::new(HashMap::new()),
         });
         sessions.insert(id, s.clone());
         Ok(s)
@@ -247,52 +264,41 @@ impl Node {
         Table::new(names.iter().map(|s| s.to_string()).collect(), cols)
     }
 
-    fn shared_read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Value>> {
-        self.shared.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn shared_write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Value>> {
-        self.shared.write().unwrap_or_else(|e| e.into_inner())
-    }
-
     pub fn share(&self, name: &str, v: Value) -> Result<(), String> {
-        let mut m = self.shared_write();
-        if m.contains_key(name) {
-            return Err(format!(
-                "The shared object [{name}] already exists. Please use a different name."
-            ));
-        }
-        if m.len() >= SHARED_OBJECTS_MAX {
-            return Err(format!(
-                "A node holds at most {SHARED_OBJECTS_MAX} shared objects"
-            ));
-        }
-        m.insert(name.to_string(), shared_value(name, v));
-        drop(m);
+        self.shared.share(name, v)?;
         self.streaming.notify(name);
         Ok(())
     }
 
     pub fn shared(&self, name: &str) -> Option<Value> {
-        self.shared_read().get(name).cloned()
+        self.shared.get(name).map(|(v, _)| v)
     }
 
+    /// The object and the mark a later `set_shared_from` needs to rebase racing appends.
+    pub fn shared_marked(&self, name: &str) -> Option<(Value, ReadMark)> {
+        self.shared.get(name)
+    }
+
+    /// Replaces a shared object (a blind write: no rebase).
     pub fn set_shared(&self, name: &str, v: Value) -> Result<(), String> {
-        let mut m = self.shared_write();
-        match m.get_mut(name) {
-            Some(slot) => {
-                *slot = shared_value(name, v);
-                drop(m);
-                // Subscribers of a stream table send the rows that are new.
-                self.streaming.notify(name);
-                Ok(())
-            }
-            None => Err(format!("The shared object [{name}] does not exist")),
-        }
+        self.set_shared_from(name, v, None)
+    }
+
+    /// Writes back an object a session read with `base`; see `shared.rs`.
+    pub fn set_shared_from(
+        &self,
+        name: &str,
+        v: Value,
+        base: Option<ReadMark>,
+    ) -> Result<(), String> {
+        self.shared.set(name, v, base)?;
+        // Subscribers of a stream table send the rows that are new.
+        self.streaming.notify(name);
+        Ok(())
     }
 
     pub fn unshare(&self, name: &str) -> bool {
-        let removed = self.shared_write().remove(name).is_some();
+        let removed = self.shared.remove(name);
         if removed {
             self.streaming.close_table(name);
         }
@@ -322,18 +328,6 @@ impl Node {
             Value::string(topic(&self.config.local_site, table, action)),
             Value::vector(Vector::from_strings(t.names.clone())),
         ]))
-    }
-}
-
-/// A shared table carries its shared name, as DolphinDB prints it.
-fn shared_value(name: &str, v: Value) -> Value {
-    match v {
-        Value::Table(t) if t.name != name => {
-            let mut t = (*t).clone();
-            t.name = name.to_string();
-            Value::table(t)
-        }
-        v => v,
     }
 }
 
@@ -442,11 +436,24 @@ impl Host for SessionHost {
     }
 
     fn shared(&self, name: &str) -> Option<Value> {
-        self.node.upgrade().and_then(|n| n.shared(name))
+        let (v, mark) = self.node.upgrade()?.shared_marked(name)?;
+        if let Some(s) = self.session.upgrade() {
+            s.remember_read(name, mark);
+        }
+        Some(v)
+    }
+
+    fn is_shared(&self, name: &str) -> bool {
+        self.node
+            .upgrade()
+            .is_some_and(|n| n.shared_marked(name).is_some())
     }
 
     fn set_shared(&self, name: &str, v: Value) -> script::Result<()> {
-        self.node()?.set_shared(name, v).map_err(script::Error::new)
+        let base = self.session.upgrade().and_then(|s| s.take_read(name));
+        self.node()?
+            .set_shared_from(name, v, base)
+            .map_err(script::Error::new)
     }
 
     fn unshare(&self, name: &str) -> bool {

@@ -174,3 +174,43 @@ async fn guests_and_missing_tables_cannot_subscribe() {
         .is_err());
     server.shutdown().await;
 }
+
+/// Many sessions appending to one shared table at once: every row arrives exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_appends_to_a_shared_table_are_all_kept() {
+    let (server, addr) = start().await;
+    let mut c = client(&addr, None).await;
+    c.run_script("share table(1000:0, `k`i, [INT,INT]) as `race")
+        .await
+        .unwrap();
+    let sessions = 6;
+    let each = 40;
+    let tasks: Vec<_> = (0..sessions)
+        .map(|k| {
+            let addr = addr.clone();
+            tokio::spawn(async move {
+                let mut c = client(&addr, None).await;
+                for i in 0..each {
+                    let script = if i % 2 == 0 {
+                        format!("insert into race values({k}i, {i}i)")
+                    } else {
+                        format!("tableInsert(race, table([{k}i] as k, [{i}i] as i))")
+                    };
+                    c.run_script(&script).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rows = c.run_script("rows(race)").await.unwrap().unwrap();
+    assert_eq!(rows, Int::new(sessions * each).into());
+    let distinct = c
+        .run_script("rows(select count(*) from race group by k, i)")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(distinct, Int::new(sessions * each).into(), "no row twice");
+    server.shutdown().await;
+}

@@ -127,6 +127,11 @@ pub trait Host: Send + Sync {
     fn shared(&self, name: &str) -> Option<Value>;
     /// Replaces a shared object (in-place updates of shared tables).
     fn set_shared(&self, name: &str, v: Value) -> Result<()>;
+    /// Whether a shared object `name` exists. Unlike `shared`, this is not a read of the
+    /// object: the server rebases a session's write-back on the last object it read.
+    fn is_shared(&self, name: &str) -> bool {
+        self.shared(name).is_some()
+    }
     /// Removes a shared object (`undef(name, SHARED)`); false when it did not exist.
     fn unshare(&self, name: &str) -> bool;
     /// The node's distributed file system (helper dfs): None on a node without one.

@@ -153,7 +153,7 @@ impl<'a> Interpreter<'a> {
             Some(f) => f.locals.contains_key(name) || f.captured.contains_key(name),
             None => self.state.vars.contains_key(name),
         };
-        if !local && self.host.shared(name).is_some() {
+        if !local && self.host.is_shared(name) {
             return self.host.set_shared(name, v);
         }
         match self.frames.last_mut() {
