@@ -287,6 +287,11 @@ pub fn messages_for(
     to: usize,
     out: &mut Vec<u8>,
 ) -> value::Result<()> {
+    if t.columns.iter().any(|c| c.len() < to) || from > to {
+        return Err(value::Error::new(
+            "The stream table's columns differ in length",
+        ));
+    }
     let runs = match (&sub.filter, &sub.filter_column) {
         (Some(keys), Some(col)) => match t.column(col) {
             Some(c) => row_runs((from..to).filter(|&i| keys.contains(&c.key_at(i)))),

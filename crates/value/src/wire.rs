@@ -250,6 +250,9 @@ impl<'a> Encoder<'a> {
     }
 
     fn matrix(&mut self, m: &Matrix, depth: usize) -> Result<()> {
+        if m.rows.checked_mul(m.cols) != Some(m.data.len()) || m.data.is_array() {
+            return bad("Can't serialize a malformed matrix");
+        }
         let code = m.data.type_code();
         self.header(code, DataForm::Matrix);
         let flags = m.row_labels.is_some() as u8 | (m.col_labels.is_some() as u8) << 1;
@@ -341,7 +344,11 @@ impl<'a> Encoder<'a> {
                 v.ty.name()
             ));
         }
-        if a.offsets.first() != Some(&0) || a.offsets.last().map(|&o| o as usize) != Some(cells) {
+        let monotonic = a.offsets.windows(2).all(|w| w[0] <= w[1]);
+        if !monotonic
+            || a.offsets.first() != Some(&0)
+            || a.offsets.last().map(|&o| o as usize) != Some(cells)
+        {
             return bad("Can't serialize a malformed array vector");
         }
         self.header(v.type_code(), DataForm::Vector);
