@@ -19,7 +19,7 @@ use crate::node::Node;
 pub const SNIFF_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes enough to tell the protocols apart (`OPTIONS ` is the longest method we know).
 const SNIFF_BYTES: usize = 8;
-/// How long shutdown waits for running jobs and open requests.
+/// How long shutdown waits, in all, for running jobs and open requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 const HTTP_METHODS: [&str; 7] = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"];
@@ -97,10 +97,12 @@ impl Server {
     /// Stops accepting, closes idle connections, lets running jobs finish (up to
     /// `SHUTDOWN_GRACE`), then stops the workers.
     pub async fn shutdown(self) {
+        let deadline = std::time::Instant::now() + SHUTDOWN_GRACE;
         let _ = self.stop.send(true);
         let _ = self.accept_task.await;
         let node = self.node.clone();
-        let finished = tokio::task::spawn_blocking(move || node.pool.shutdown(SHUTDOWN_GRACE))
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let finished = tokio::task::spawn_blocking(move || node.pool.shutdown(left))
             .await
             .unwrap_or(false);
         if !finished {
