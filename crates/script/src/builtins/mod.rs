@@ -15,6 +15,7 @@ use crate::Result;
 
 pub mod aggregate;
 pub mod arith;
+pub mod binary;
 pub mod compare;
 pub mod construct;
 pub mod convert;
@@ -22,6 +23,7 @@ pub mod cumulative;
 mod data_util;
 pub mod dfs;
 pub mod higher_order;
+pub mod inplace;
 pub mod joins;
 mod kernels;
 pub mod matrix;
@@ -29,9 +31,11 @@ pub mod moving;
 pub mod order;
 pub mod rowwise;
 pub mod session;
+pub mod signature;
 pub mod stats;
 pub mod streaming;
 pub mod strings;
+pub mod system;
 pub mod tables;
 pub mod temporal;
 pub mod vectors;
@@ -102,6 +106,25 @@ pub trait Env {
     fn arg_names(&self) -> Vec<Option<String>> {
         Vec::new()
     }
+    /// The keyword of each argument written `name = value` that the interpreter could not
+    /// place itself (the built-in has no entry in `signature`), by position; the built-in
+    /// places them (`stats::params::bind`). Empty when every argument is positional.
+    fn arg_keywords(&self) -> Vec<Option<String>> {
+        Vec::new()
+    }
+    /// For an in-place function (name ending in `!`) whose result is not the updated object
+    /// (`pop!` returns the removed element): the new value of the object it was given first.
+    /// The interpreter writes this back to that variable instead of the result.
+    fn set_in_place(&mut self, _updated: Value) {}
+    /// The names of the session's variables (`objs`), in no particular order.
+    fn var_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The user-defined functions of the session as `(name, parameter names, required
+    /// parameter count)` (`defs`).
+    fn user_functions(&self) -> Vec<(String, Vec<String>, usize)> {
+        Vec::new()
+    }
 }
 
 /// Node and session facts and services that the server provides to scripts. The conformance
@@ -125,6 +148,10 @@ pub trait Host: Send + Sync {
     fn share(&self, name: &str, v: Value) -> Result<()>;
     /// A shared object by name.
     fn shared(&self, name: &str) -> Option<Value>;
+    /// The names of the shared objects (`objs(true)`); empty when the host can't list them.
+    fn shared_names(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Replaces a shared object (in-place updates of shared tables).
     fn set_shared(&self, name: &str, v: Value) -> Result<()>;
     /// Whether a shared object `name` exists. Unlike `shared`, this is not a read of the
@@ -156,15 +183,18 @@ pub trait Host: Send + Sync {
 pub fn registry() -> &'static HashMap<&'static str, Builtin> {
     static REGISTRY: OnceLock<HashMap<&'static str, Builtin>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let families: [fn() -> Vec<Builtin>; 20] = [
+        // A slice, not an array: adding a family needs no count.
+        let families: &[fn() -> Vec<Builtin>] = &[
             aggregate::functions,
             arith::functions,
+            binary::functions,
             compare::functions,
             construct::functions,
             convert::functions,
             cumulative::functions,
             dfs::functions,
             higher_order::functions,
+            inplace::functions,
             joins::functions,
             matrix::functions,
             moving::functions,
@@ -174,6 +204,7 @@ pub fn registry() -> &'static HashMap<&'static str, Builtin> {
             stats::functions,
             streaming::functions,
             strings::functions,
+            system::functions,
             tables::functions,
             temporal::functions,
             vectors::functions,

@@ -374,6 +374,8 @@ fn mrank(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let mp = min_periods_arg("mrank", args.get(6))?;
     moving_apply("mrank", &args[0], &args[2], mp, |v, fr| {
         let mut x = floats("mrank", v)?;
+        // minPeriods counts non-null values even when nulls take part in the ranking.
+        let valid: Vec<bool> = x.iter().map(|e| !e.is_nan()).collect();
         if !ignore_na {
             for e in x.iter_mut().filter(|e| e.is_nan()) {
                 *e = f64::NEG_INFINITY;
@@ -381,19 +383,22 @@ fn mrank(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
         }
         let mut tree = RankTree::new(&x);
         let mut lo = 0usize;
+        let mut valid_in_window = 0usize;
         let mut out = Vec::with_capacity(x.len());
         for i in 0..x.len() {
             if !x[i].is_nan() {
                 tree.insert(x[i]);
             }
+            valid_in_window += valid[i] as usize;
             while lo < fr.starts[i] {
                 if !x[lo].is_nan() {
                     tree.remove(x[lo]);
                 }
+                valid_in_window -= valid[lo] as usize;
                 lo += 1;
             }
             let n = tree.len();
-            if x[i].is_nan() || !fr.ready(i, n) {
+            if x[i].is_nan() || !fr.ready(i, valid_in_window) {
                 out.push(f64::NAN);
                 continue;
             }

@@ -8,6 +8,7 @@ use value::{DataType, Dict, Value, Vector};
 use super::func::{as_code, as_function, Callable, CodeValue, FunctionValue};
 use super::{Flow, Frame, Interpreter, CALL_DEPTH_MAX};
 use crate::ast::*;
+use crate::builtins::signature::signature;
 use crate::builtins::{lookup, Builtin};
 use crate::literal::vector_from_scalars;
 use crate::{Error, Result};
@@ -253,12 +254,21 @@ impl Interpreter<'_> {
 
     /// Evaluates call arguments. Returns the values, how each was written (alias or variable
     /// name, for `Env::arg_names`), and the keyword of each keyword argument (`name = value`).
-    /// `x = v` where `x` is a visible variable or column is a comparison, as in `iif(x = 1, ..)`.
-    fn eval_args(&mut self, args: &[Expr]) -> Result<EvaluatedArgs> {
+    /// `name = v` is a keyword argument when `name` is one of the callee's parameters (or the
+    /// callee's parameters are unknown); otherwise, when `name` is a visible variable or
+    /// column, it is a comparison, as in `iif(x = 1, ...)` inside SQL.
+    fn eval_args(&mut self, args: &[Expr], callee: &Callee) -> Result<EvaluatedArgs> {
         let mut out = EvaluatedArgs::default();
         for a in args {
             let (v, name, keyword) = match a {
-                Expr::NamedArg(n, e) if self.lookup_var(n).is_some() => {
+                Expr::NamedArg(n, e) if !callee.takes_keyword(n) => {
+                    if self.lookup_var(n).is_none() {
+                        return Err(Error::new(format!(
+                            "The function [{}] has no parameter named {}",
+                            callee.name(),
+                            n
+                        )));
+                    }
                     let l = self.eval_var(n)?;
                     let r = self.eval(e)?;
                     (self.call_builtin_name("eq", vec![l, r])?, None, None)
@@ -281,46 +291,52 @@ impl Interpreter<'_> {
         if args.keywords.iter().all(|k| k.is_none()) {
             return Ok(args.values.into_iter().map(Some).collect());
         }
-        let mut slots: Vec<Option<Value>> = vec![None; def.params.len()];
-        let mut next = 0;
-        for (v, k) in args.values.into_iter().zip(args.keywords) {
-            let pos = match k {
-                Some(k) => match def.params.iter().position(|p| p.name == k) {
-                    Some(p) => p,
-                    None => {
-                        return Err(Error::new(format!(
-                            "The function [{}] has no parameter named {}",
-                            def.name, k
-                        )))
-                    }
-                },
-                None => {
-                    let p = next;
-                    next += 1;
-                    p
-                }
-            };
-            if pos >= slots.len() {
-                return Err(Error::new(format!(
-                    "The function [{}] expects {} argument(s)",
-                    def.name,
-                    def.params.len()
-                )));
-            }
-            slots[pos] = Some(v);
-        }
-        // Unfilled parameters take their defaults (or NULL).
-        while matches!(slots.last(), Some(None)) {
-            slots.pop();
-        }
+        let params: Vec<&str> = def.params.iter().map(|p| p.name.as_str()).collect();
+        let name = if def.name.is_empty() {
+            "lambda"
+        } else {
+            def.name.as_str()
+        };
+        let (slots, _) = place_keywords(name, &params, false, args)?;
         Ok(slots)
+    }
+
+    /// Places keyword arguments of a built-in call at their documented positions; an empty
+    /// slot before a later argument is VOID, which built-ins read as "not given".
+    fn bind_builtin_keywords(b: &Builtin, args: EvaluatedArgs) -> Result<EvaluatedArgs> {
+        if args.keywords.iter().all(|k| k.is_none()) {
+            return Ok(args);
+        }
+        let Some(sig) = signature(b.name) else {
+            // Unknown parameters: the built-in sorts them out (`Env::arg_keywords`).
+            return Ok(args);
+        };
+        let (slots, names) = place_keywords(b.name, &sig.params, sig.variadic, args)?;
+        Ok(EvaluatedArgs {
+            values: slots
+                .into_iter()
+                .map(|v| v.unwrap_or_else(Value::void))
+                .collect(),
+            names,
+            keywords: Vec::new(),
+        })
     }
 
     fn eval_call(&mut self, f: &Expr, args: &[Expr]) -> Result<Value> {
         let Expr::Var(name) = f else {
             let fv = self.eval(f)?;
-            let vals = self.eval_args(args)?.values;
-            return self.call_value(&fv, vals);
+            let evaluated = self.eval_args(args, &Callee::of(&fv))?;
+            return match as_function(&fv).map(|f| f.callable.clone()) {
+                Some(Callable::Builtin(b)) => {
+                    let e = Self::bind_builtin_keywords(b, evaluated)?;
+                    self.call_builtin_kw(b, e)
+                }
+                Some(Callable::User(def, cap)) => {
+                    let vals = Self::bind_keywords(&def, evaluated)?;
+                    Ok(self.call_user(&def, &cap, vals)?.0)
+                }
+                _ => self.call_value(&fv, evaluated.values),
+            };
         };
         // A variable holding a function shadows functions of the same name.
         let var_fn = self.lookup_var(name).filter(|v| as_function(v).is_some());
@@ -341,10 +357,14 @@ impl Interpreter<'_> {
                 }
             },
         };
-        let evaluated = self.eval_args(args)?;
+        let evaluated = self.eval_args(args, &Callee::of(&fv))?;
+        let mut updated = None;
         let result = match as_function(&fv).map(|f| f.callable.clone()) {
             Some(Callable::Builtin(b)) => {
-                self.call_builtin(b, evaluated.values, evaluated.names)?
+                let e = Self::bind_builtin_keywords(b, evaluated)?;
+                let r = self.call_builtin_kw(b, e)?;
+                updated = self.in_place_done.take();
+                r
             }
             Some(Callable::User(def, cap)) => {
                 let vals = Self::bind_keywords(&def, evaluated)?;
@@ -364,11 +384,13 @@ impl Interpreter<'_> {
                 )))
             }
         };
-        // In-place functions write their result back to the variable they were given.
+        // In-place functions write the updated object back to the variable they were given:
+        // their result, or what they gave through `Env::set_in_place` (`pop!`).
         if name.ends_with('!') {
             if let Some(Expr::Var(target)) = args.first() {
                 if self.lookup_plain_var(target).is_some() {
-                    self.assign_var(target, result.clone())?;
+                    let v = updated.unwrap_or_else(|| result.clone());
+                    self.assign_var(target, v)?;
                 }
             }
         }
@@ -395,7 +417,7 @@ impl Interpreter<'_> {
                 {
                     return Ok(None);
                 }
-                let evaluated = self.eval_args(args)?;
+                let evaluated = self.eval_args(args, &Callee::Builtin(b))?;
                 let mut vals = evaluated.values;
                 let names: Vec<String> = evaluated
                     .names
@@ -491,11 +513,27 @@ impl Interpreter<'_> {
         }
     }
 
+    /// Calls a built-in with arguments from script text: their names and, for keywords the
+    /// interpreter could not place, their keywords.
+    fn call_builtin_kw(&mut self, b: &'static Builtin, args: EvaluatedArgs) -> Result<Value> {
+        self.call_builtin_with(b, args.values, args.names, args.keywords)
+    }
+
     fn call_builtin(
         &mut self,
         b: &'static Builtin,
         args: Vec<Value>,
         names: Vec<Option<String>>,
+    ) -> Result<Value> {
+        self.call_builtin_with(b, args, names, Vec::new())
+    }
+
+    fn call_builtin_with(
+        &mut self,
+        b: &'static Builtin,
+        args: Vec<Value>,
+        names: Vec<Option<String>>,
+        keywords: Vec<Option<String>>,
     ) -> Result<Value> {
         let n = args.len();
         if n < b.min_args || n > b.max_args {
@@ -510,8 +548,12 @@ impl Interpreter<'_> {
             )));
         }
         let saved = std::mem::replace(&mut self.arg_names, names);
+        let saved_keywords = std::mem::replace(&mut self.arg_keywords, keywords);
+        let saved_in_place = self.in_place.take();
         let r = (b.f)(self, &args);
         self.arg_names = saved;
+        self.arg_keywords = saved_keywords;
+        self.in_place_done = std::mem::replace(&mut self.in_place, saved_in_place);
         r
     }
 
@@ -596,6 +638,102 @@ impl Interpreter<'_> {
             _ => Ok(Value::void()),
         }
     }
+}
+
+/// The function being called, as far as keyword arguments are concerned.
+enum Callee {
+    Builtin(&'static Builtin),
+    User(Arc<FuncDef>),
+    /// A partial application, template or non-function: parameters unknown.
+    Other,
+}
+
+impl Callee {
+    fn of(f: &Value) -> Callee {
+        match as_function(f).map(|f| &f.callable) {
+            Some(Callable::Builtin(b)) => Callee::Builtin(b),
+            Some(Callable::User(def, _)) => Callee::User(def.clone()),
+            _ => Callee::Other,
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Callee::Builtin(b) => b.name,
+            Callee::User(def) if !def.name.is_empty() => &def.name,
+            Callee::User(_) => "lambda",
+            Callee::Other => "function",
+        }
+    }
+
+    /// Is `name = v` a keyword argument of this callee?
+    fn takes_keyword(&self, name: &str) -> bool {
+        match self {
+            Callee::Builtin(b) => match signature(b.name) {
+                Some(sig) => sig.params.contains(&name),
+                None => true,
+            },
+            Callee::User(def) => def.params.iter().any(|p| p.name == name),
+            Callee::Other => false,
+        }
+    }
+}
+
+/// Places positional arguments in order and keyword arguments at their parameter: returns the
+/// slots (trailing empty slots dropped) and the name of each slot's argument. A variadic
+/// function keeps extra positional arguments after its named parameters.
+fn place_keywords(
+    func: &str,
+    params: &[&str],
+    variadic: bool,
+    args: EvaluatedArgs,
+) -> Result<(Vec<Option<Value>>, Vec<Option<String>>)> {
+    let mut slots: Vec<Option<Value>> = vec![None; params.len()];
+    let mut names: Vec<Option<String>> = vec![None; params.len()];
+    let mut next = 0;
+    let items = args.values.into_iter().zip(args.names).zip(args.keywords);
+    for ((v, name), keyword) in items {
+        let pos = match keyword {
+            Some(k) => match params.iter().position(|p| *p == k) {
+                Some(p) => p,
+                None => {
+                    return Err(Error::new(format!(
+                        "The function [{}] has no parameter named {}",
+                        func, k
+                    )))
+                }
+            },
+            None => {
+                next += 1;
+                next - 1
+            }
+        };
+        if pos >= slots.len() {
+            if !variadic {
+                return Err(Error::new(format!(
+                    "The function [{}] expects {} argument(s)",
+                    func,
+                    params.len()
+                )));
+            }
+            slots.resize(pos + 1, None);
+            names.resize(pos + 1, None);
+        }
+        if slots[pos].is_some() {
+            return Err(Error::new(format!(
+                "The argument {} of function [{}] is given more than once",
+                params.get(pos).copied().unwrap_or("?"),
+                func
+            )));
+        }
+        slots[pos] = Some(v);
+        names[pos] = name;
+    }
+    while matches!(slots.last(), Some(None)) {
+        slots.pop();
+        names.pop();
+    }
+    Ok((slots, names))
 }
 
 /// Evaluated call arguments (see `eval_args`).

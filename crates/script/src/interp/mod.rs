@@ -74,6 +74,13 @@ pub struct Interpreter<'a> {
     line: u32,
     /// How the current built-in call's arguments were written (`Env::arg_names`).
     arg_names: Vec<Option<String>>,
+    /// Keywords of the current built-in call that the interpreter left to the built-in
+    /// (`Env::arg_keywords`).
+    arg_keywords: Vec<Option<String>>,
+    /// What the running in-place built-in gave through `Env::set_in_place`.
+    in_place: Option<Value>,
+    /// What the last finished built-in call gave through `Env::set_in_place`.
+    in_place_done: Option<Value>,
 }
 
 impl<'a> Interpreter<'a> {
@@ -90,6 +97,9 @@ impl<'a> Interpreter<'a> {
             scopes: Vec::new(),
             line: 1,
             arg_names: Vec::new(),
+            arg_keywords: Vec::new(),
+            in_place: None,
+            in_place_done: None,
         }
     }
 
@@ -207,5 +217,36 @@ impl Env for Interpreter<'_> {
 
     fn arg_names(&self) -> Vec<Option<String>> {
         self.arg_names.clone()
+    }
+
+    fn arg_keywords(&self) -> Vec<Option<String>> {
+        self.arg_keywords.clone()
+    }
+
+    fn set_in_place(&mut self, updated: Value) {
+        self.in_place = Some(updated);
+    }
+
+    fn var_names(&self) -> Vec<String> {
+        match self.frames.last() {
+            Some(f) => f.locals.keys().cloned().collect(),
+            None => self.state.vars.keys().cloned().collect(),
+        }
+    }
+
+    fn user_functions(&self) -> Vec<(String, Vec<String>, usize)> {
+        self.state
+            .funcs
+            .iter()
+            .map(|(name, def)| {
+                let params: Vec<String> = def.params.iter().map(|p| p.name.clone()).collect();
+                let required = def
+                    .params
+                    .iter()
+                    .rposition(|p| p.default.is_none())
+                    .map_or(0, |i| i + 1);
+                (name.clone(), params, required)
+            })
+            .collect()
     }
 }

@@ -231,6 +231,13 @@ impl Host for LocalHost {
         self.shared.lock().ok()?.get(name).cloned()
     }
 
+    fn shared_names(&self) -> Vec<String> {
+        match self.shared.lock() {
+            Ok(m) => m.keys().cloned().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     fn set_shared(&self, name: &str, v: Value) -> Result<()> {
         let mut m = self
             .shared

@@ -1,10 +1,11 @@
 //! Binding the arguments of a built-in with optional parameters to their slots.
 //!
 //! DolphinDB lets a call name its arguments (`ewmMean(X=a, com=0.5)`, `tTest(x, , 10.0)`
-//! skips one). The interpreter passes arguments in call order and reports each one's name
-//! through `Env::arg_names` (the keyword, an `as` alias or the variable's name). A name equal
-//! to one of the function's parameter names puts the argument in that slot; every other
-//! argument keeps its position. A VOID argument (an empty slot) counts as not given.
+//! skips one). The interpreter places keyword arguments itself for the built-ins listed in
+//! `builtins::signature`; for others it passes them in call order and reports each keyword
+//! through `Env::arg_keywords`. A keyword equal to one of the function's parameter names puts
+//! the argument in that slot; every other argument keeps its position. A VOID argument (an
+//! empty slot) counts as not given.
 
 use value::Value;
 
@@ -26,7 +27,7 @@ pub(crate) fn bind<'a>(
     args: &'a [Value],
     names: &'a [&'a str],
 ) -> Result<Params<'a>> {
-    let arg_names = env.arg_names();
+    let arg_names = env.arg_keywords();
     let mut slots: Vec<Option<&Value>> = vec![None; names.len()];
     for (i, a) in args.iter().enumerate() {
         let named = arg_names
