@@ -98,9 +98,8 @@ fn defs(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         rows.retain(|r| wildcard_match(p.as_bytes(), r.0.as_bytes()));
     }
     rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let int_col = |f: &dyn Fn(&DefRow) -> i32| {
-        Vector::from_i32(DataType::Int, rows.iter().map(f).collect())
-    };
+    let int_col =
+        |f: &dyn Fn(&DefRow) -> i32| Vector::from_i32(DataType::Int, rows.iter().map(f).collect());
     let columns = vec![
         Vector::from_strings(rows.iter().map(|r| r.0.clone()).collect()),
         int_col(&|_| 0),

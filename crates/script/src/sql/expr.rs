@@ -99,10 +99,12 @@ pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr) -> bool) {
     }
 }
 
-/// The names an expression may read as columns (every plain name it mentions).
+/// The names an expression may read as columns (every plain name it mentions). The name of
+/// `x = v` in a call's arguments counts too: it compares column `x` when `x` is not one of
+/// the callee's parameters (`iif(x = 2, y, 0)`).
 pub fn names_in(e: &Expr, out: &mut HashSet<String>) {
     visit(e, &mut |x| {
-        if let Expr::Var(n) = x {
+        if let Expr::Var(n) | Expr::NamedArg(n, _) = x {
             out.insert(n.to_ascii_lowercase());
         }
         true
