@@ -181,6 +181,20 @@ impl LocalDfs {
         Ok(dfs)
     }
 
+    /// Opens a node's DFS under `dir` (`<home>/<alias>`): the chunk store in `dir/storage`
+    /// (replaying its redo log) and the catalog in `dir/dfsMeta/catalog.redb`.
+    pub fn open_dir(
+        dir: &Path,
+        cfg: DfsConfig,
+        store_cfg: storage::StoreConfig,
+    ) -> Result<LocalDfs> {
+        let meta = dir.join("dfsMeta");
+        std::fs::create_dir_all(&meta)
+            .map_err(|e| Error(format!("Can't create {}: {}", meta.display(), e)))?;
+        let store = storage::ChunkStore::open(&dir.join("storage"), store_cfg)?;
+        LocalDfs::open(&meta.join("catalog.redb"), Arc::new(store), cfg)
+    }
+
     /// Makes the catalog and the store agree after a crash (see the module doc).
     fn reconcile(&self) -> Result<()> {
         let _w = lock(&self.commit)?;

@@ -2,6 +2,7 @@
 //! Raft) and `dfs::LocalDfs`, script's `Dfs` for one node over the catalog and a chunk store.
 
 pub mod catalog;
+mod chunk_store;
 pub mod dfs;
 pub mod scheme;
 pub mod store;
@@ -26,6 +27,12 @@ impl From<catalog::CatalogError> for Error {
 
 impl From<value::Error> for Error {
     fn from(e: value::Error) -> Self {
+        Error(e.message)
+    }
+}
+
+impl From<storage::Error> for Error {
+    fn from(e: storage::Error) -> Self {
         Error(e.message)
     }
 }

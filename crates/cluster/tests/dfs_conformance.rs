@@ -119,11 +119,21 @@ fn temp_dir(tag: &str) -> PathBuf {
 
 fn run_case(case: &Case) -> Result<(), String> {
     let dir = temp_dir("dfs-case");
-    let dfs = LocalDfs::open(
-        &dir.join("catalog.redb"),
-        Arc::new(MemStore::default()),
-        DfsConfig::default(),
-    )
+    // The real chunk store (no background threads); DFS_MEMSTORE=1 uses the in-memory one.
+    let dfs = if std::env::var("DFS_MEMSTORE").is_ok() {
+        LocalDfs::open(
+            &dir.join("catalog.redb"),
+            Arc::new(MemStore::default()),
+            DfsConfig::default(),
+        )
+    } else {
+        let cfg = storage::StoreConfig {
+            background: false,
+            data_sync: false,
+            ..storage::StoreConfig::default()
+        };
+        LocalDfs::open_dir(&dir, DfsConfig::default(), cfg)
+    }
     .map_err(|e| e.to_string())?;
     let mut session = Session::new(Arc::new(LocalHost::with_dfs(Arc::new(dfs))));
     let mut printed: Vec<String> = Vec::new();

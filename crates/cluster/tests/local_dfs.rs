@@ -1,0 +1,60 @@
+//! LocalDfs over the real chunk store: data and metadata come back after the node reopens its
+//! directory, and the store and catalog are reconciled on open.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cluster::dfs::{DfsConfig, LocalDfs};
+use script::{LocalHost, Session};
+use value::Value;
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let p = std::env::temp_dir().join(format!("porpoise-{}-{}-{}", tag, std::process::id(), nanos));
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn session(dir: &Path) -> Session {
+    let cfg = storage::StoreConfig {
+        background: false,
+        ..storage::StoreConfig::default()
+    };
+    let dfs = LocalDfs::open_dir(dir, DfsConfig::default(), cfg).unwrap();
+    Session::new(Arc::new(LocalHost::with_dfs(Arc::new(dfs))))
+}
+
+fn run(s: &mut Session, script: &str) -> Option<Value> {
+    s.run_script(script, &mut |_| {}).unwrap()
+}
+
+#[test]
+fn data_survives_reopen() {
+    let dir = temp_dir("localdfs");
+    {
+        let mut s = session(&dir);
+        run(
+            &mut s,
+            "t = table(take(2022.01.01..2022.01.05, 100) as d, 0..99 as x, take(`a`b`c, 100) as s)
+             db = database(\"dfs://r\", VALUE, 2022.01.01..2022.01.03)
+             pt = db.createPartitionedTable(t, `pt, `d)
+             pt.append!(t)
+             update pt set x = x + 1000 where d = 2022.01.02
+             delete from pt where d = 2022.01.05",
+        );
+    }
+    let mut s = session(&dir);
+    let n = run(&mut s, "exec count(*) from loadTable(\"dfs://r\", `pt)").unwrap();
+    assert_eq!(n.as_i64(), Some(80));
+    let sum = run(&mut s, "exec sum(x) from loadTable(\"dfs://r\", `pt)").unwrap();
+    // 0..99 minus rows with d = 01.05 (x % 5 == 4), plus 1000 for each of the 20 rows of 01.02.
+    let expected: i64 = (0..100).filter(|x| x % 5 != 4).sum::<i64>() + 20 * 1000;
+    assert_eq!(sum.as_i64(), Some(expected));
+    let parts = run(&mut s, "schema(database(\"dfs://r\")).partitionSchema").unwrap();
+    assert_eq!(parts.len(), 5);
+    drop(s);
+    std::fs::remove_dir_all(&dir).ok();
+}
