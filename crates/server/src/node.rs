@@ -22,6 +22,8 @@ pub const GUEST: &str = "guest";
 pub const BAD_LOGIN: &str = "The user name or password is incorrect.";
 /// Most sessions (connections) a node holds at once, beyond `maxConnections`' own check.
 pub const SESSIONS_MAX: usize = 65_536;
+/// Most versions of one shared object a job remembers having read.
+pub const READS_PER_OBJECT_MAX: usize = 16;
 /// Longest job description kept for `getConsoleJobs()`.
 pub const JOB_DESC_CHARS_MAX: usize = 1024;
 
@@ -58,10 +60,9 @@ pub struct SessionState {
     user: RwLock<String>,
     /// Locked for the whole of a job: one job per session at a time.
     pub engine: Mutex<Option<Box<dyn Engine>>>,
-    /// The first read of each shared object in the current job, not yet written back: the
-    /// base a write-back is rebased on (`shared.rs`). Builtins often read an object again just
-    /// before writing it, so the first read is the one the new value was computed from.
-    reads: Mutex<HashMap<String, ReadMark>>,
+    /// The versions of each shared object read in the current job and not yet written back:
+    /// the candidates a write-back is rebased on (`shared.rs`).
+    reads: Mutex<HashMap<String, Vec<ReadMark>>>,
 }
 
 impl SessionState {
@@ -83,11 +84,18 @@ impl SessionState {
     }
 
     fn remember_read(&self, name: &str, mark: ReadMark) {
-        lock(&self.reads).entry(name.to_string()).or_insert(mark);
+        let mut reads = lock(&self.reads);
+        let marks = reads.entry(name.to_string()).or_default();
+        if !marks.contains(&mark) {
+            if marks.len() >= READS_PER_OBJECT_MAX {
+                marks.remove(0);
+            }
+            marks.push(mark);
+        }
     }
 
-    fn take_read(&self, name: &str) -> Option<ReadMark> {
-        lock(&self.reads).remove(name)
+    fn take_reads(&self, name: &str) -> Vec<ReadMark> {
+        lock(&self.reads).remove(name).unwrap_or_default()
     }
 }
 
@@ -281,17 +289,12 @@ impl Node {
 
     /// Replaces a shared object (a blind write: no rebase).
     pub fn set_shared(&self, name: &str, v: Value) -> Result<(), String> {
-        self.set_shared_from(name, v, None)
+        self.set_shared_from(name, v, &[])
     }
 
-    /// Writes back an object a session read with `base`; see `shared.rs`.
-    pub fn set_shared_from(
-        &self,
-        name: &str,
-        v: Value,
-        base: Option<ReadMark>,
-    ) -> Result<(), String> {
-        self.shared.set(name, v, base)?;
+    /// Writes back an object a session read as `reads`; see `shared.rs`.
+    pub fn set_shared_from(&self, name: &str, v: Value, reads: &[ReadMark]) -> Result<(), String> {
+        self.shared.set(name, v, reads)?;
         // Subscribers of a stream table send the rows that are new.
         self.streaming.notify(name);
         Ok(())
@@ -450,9 +453,13 @@ impl Host for SessionHost {
     }
 
     fn set_shared(&self, name: &str, v: Value) -> script::Result<()> {
-        let base = self.session.upgrade().and_then(|s| s.take_read(name));
+        let reads = self
+            .session
+            .upgrade()
+            .map(|s| s.take_reads(name))
+            .unwrap_or_default();
         self.node()?
-            .set_shared_from(name, v, base)
+            .set_shared_from(name, v, &reads)
             .map_err(script::Error::new)
     }
 
