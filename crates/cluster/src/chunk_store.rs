@@ -78,4 +78,8 @@ impl Store for ChunkStore {
     fn last_cid(&self) -> u64 {
         ChunkStore::last_cid(self)
     }
+
+    fn flush(&self) -> Result<()> {
+        Ok(self.flush_all()?)
+    }
 }

@@ -195,6 +195,11 @@ impl LocalDfs {
         LocalDfs::open(&meta.join("catalog.redb"), Arc::new(store), cfg)
     }
 
+    /// Flushes the store's cache engine (clean shutdown).
+    pub fn flush(&self) -> Result<()> {
+        self.store.flush()
+    }
+
     /// Makes the catalog and the store agree after a crash (see the module doc).
     fn reconcile(&self) -> Result<()> {
         let _w = lock(&self.commit)?;

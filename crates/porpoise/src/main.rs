@@ -62,6 +62,14 @@ fn prepare_home(config: &server::Config) -> Result<(), String> {
 async fn run(config: server::Config) -> ExitCode {
     let site = config.local_site.clone();
     tracing::info!("starting porpoise {} as {site}", env!("CARGO_PKG_VERSION"));
+    let dfs = match open_dfs(&config) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("failed to open the DFS: {e}");
+            eprintln!("porpoise: failed to open the DFS: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let server = match server::Server::start(config, server::script_engine()).await {
         Ok(s) => s,
         Err(e) => {
@@ -70,10 +78,38 @@ async fn run(config: server::Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let _ = server.node().dfs.set(dfs.clone());
     wait_for_signal().await;
     tracing::info!("shutting down");
     server.shutdown().await;
+    if let Err(e) = dfs.flush() {
+        tracing::warn!("flushing the DFS cache engine failed: {e}");
+    }
     ExitCode::SUCCESS
+}
+
+/// The node's DFS under `<home>/<alias>` (catalog and chunk store); the store replays its redo
+/// log on open, which is timed in the log.
+fn open_dfs(config: &server::Config) -> Result<std::sync::Arc<cluster::dfs::LocalDfs>, String> {
+    use cluster::dfs::{DfsConfig, LocalDfs, NewValuePolicy};
+    let dir = config.home.join(&config.local_site.alias);
+    let mut cfg = DfsConfig::default();
+    if let Some(p) = config.value("newValuePartitionPolicy") {
+        cfg.new_value_policy = NewValuePolicy::parse(&p)
+            .ok_or_else(|| format!("invalid newValuePartitionPolicy {p}"))?;
+    }
+    let mut store = storage::StoreConfig::default();
+    if let Some(s) = config.value("dataSync") {
+        store.data_sync = s.trim() != "0";
+    }
+    let started = std::time::Instant::now();
+    let dfs = LocalDfs::open_dir(&dir, cfg, store).map_err(|e| e.to_string())?;
+    tracing::info!(
+        "DFS opened at {} (redo replay and reconcile took {} ms)",
+        dir.display(),
+        started.elapsed().as_millis()
+    );
+    Ok(std::sync::Arc::new(dfs))
 }
 
 async fn wait_for_signal() {

@@ -138,6 +138,8 @@ pub struct Node {
     next_session: AtomicI64,
     next_job: AtomicU64,
     me: Weak<Node>,
+    /// The node's DFS (helper dfs): set once at start by the binary.
+    pub dfs: std::sync::OnceLock<Arc<dyn script::dfs::Dfs>>,
 }
 
 pub fn now_ms() -> i64 {
@@ -166,6 +168,7 @@ impl Node {
             next_session: AtomicI64::new(first),
             next_job: AtomicU64::new(1),
             me: me.clone(),
+            dfs: std::sync::OnceLock::new(),
         }))
     }
 
@@ -469,6 +472,10 @@ impl Host for SessionHost {
 
     fn config(&self, key: &str) -> Option<String> {
         self.node.upgrade()?.config.value(key)
+    }
+
+    fn dfs(&self) -> Option<Arc<dyn script::dfs::Dfs>> {
+        self.node.upgrade()?.dfs.get().cloned() // helper dfs
     }
 
     fn node_function(&self, name: &str, args: &[Value]) -> Option<script::Result<Value>> {
