@@ -59,6 +59,8 @@ pub fn functions() -> Vec<Builtin> {
         builtin("getAllChunks", 0, 0, Kind::Other, get_all_chunks),
         builtin("getTabletsMeta", 0, 4, Kind::Other, get_tablets_meta),
         builtin("getChunksMeta", 0, 2, Kind::Other, get_tablets_meta),
+        builtin("sqlDS", 1, 2, Kind::Other, sql_ds),
+        builtin("mr", 2, 5, Kind::Other, mr),
     ]
 }
 
@@ -826,4 +828,154 @@ pub(crate) fn schema_of_table(env: &mut dyn Env, h: &DfsTableHandle) -> Result<V
         }
     }
     Ok(dict(entries))
+}
+
+// --- sqlDS and mr ---
+
+/// A data source: one partition of a DFS table with the query to run over it, or a whole
+/// query over an in-memory source (`plan` None).
+#[derive(Debug)]
+pub struct DataSource {
+    pub stmt: crate::ast::SelectStmt,
+    pub plan: Option<Arc<crate::dfs::ScanPlan>>,
+    pub part: usize,
+}
+
+impl value::Object for DataSource {
+    fn data_type(&self) -> DataType {
+        DataType::DataSource
+    }
+    fn describe(&self) -> String {
+        match &self.plan {
+            Some(p) => format!(
+                "DataSource<{} {}>",
+                p.db,
+                p.partitions
+                    .get(self.part)
+                    .map(|x| x.path.as_str())
+                    .unwrap_or("")
+            ),
+            None => "DataSource<select>".to_string(),
+        }
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// `sqlDS(<select ...>)`: one data source per partition of the DFS table the query reads.
+fn sql_ds(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    use crate::ast::{Expr, FromClause};
+    let Some(Expr::Select(s)) = crate::interp::as_code(&args[0]) else {
+        bail!("The argument of function [sqlDS] must be the metacode of a select statement");
+    };
+    let s = (**s).clone();
+    let handle = match &s.from {
+        Some(FromClause::Table(e, _)) => match e {
+            Expr::Var(n) => env
+                .get_var(n)
+                .and_then(|v| crate::dfs::as_table_handle(&v).cloned()),
+            Expr::Call(f, a)
+                if matches!(&**f, Expr::Var(n) if n == "loadTable") && a.len() == 2 =>
+            {
+                let db = match &a[0] {
+                    Expr::Const(v) => v.as_str().map(str::to_string),
+                    Expr::Var(n) => env.get_var(n).and_then(|v| db_path_arg("sqlDS", &v).ok()),
+                    _ => None,
+                };
+                let t = match &a[1] {
+                    Expr::Const(v) => v.as_str().map(str::to_string),
+                    _ => None,
+                };
+                db.zip(t)
+                    .map(|(db, table)| crate::dfs::DfsTableHandle { db, table })
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(h) = handle else {
+        let ds = DataSource {
+            stmt: s,
+            plan: None,
+            part: 0,
+        };
+        return Ok(Value::tuple(vec![Value::Object(Arc::new(ds))]));
+    };
+    let plan = Arc::new(dfs_of(env.host())?.plan_scan(&h.db, &h.table, &[])?);
+    let items = (0..plan.partitions.len())
+        .map(|part| {
+            Value::Object(Arc::new(DataSource {
+                stmt: s.clone(),
+                plan: Some(plan.clone()),
+                part,
+            }))
+        })
+        .collect();
+    Ok(Value::tuple(items))
+}
+
+/// Runs a data source's query: over its partition's rows, or as written.
+fn run_data_source(env: &mut dyn Env, ds: &DataSource) -> Result<Value> {
+    use crate::ast::{Expr, FromClause, FuncDef, Stmt, StmtKind};
+    use crate::interp::{Callable, FunctionValue};
+    let mut stmt = ds.stmt.clone();
+    if let Some(plan) = &ds.plan {
+        let rows = dfs_of(env.host())?.read_partition(plan, ds.part, &[])?;
+        let alias = match &stmt.from {
+            Some(FromClause::Table(Expr::Var(n), None)) => Some(n.clone()),
+            Some(FromClause::Table(_, a)) => a.clone(),
+            _ => None,
+        };
+        stmt.from = Some(FromClause::Table(Expr::Const(Value::table(rows)), alias));
+    }
+    let def = FuncDef {
+        name: String::new(),
+        params: Vec::new(),
+        body: vec![Stmt {
+            line: 1,
+            kind: StmtKind::Expr(Expr::Select(Box::new(stmt))),
+        }],
+        is_expr: true,
+        source: String::new(),
+    };
+    let f = FunctionValue::value(Callable::User(Arc::new(def), Arc::new(Default::default())));
+    env.call(&f, &[])
+}
+
+/// `mr(ds, mapFunc, [reduceFunc], [finalFunc], [parallel])`.
+fn mr(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let sources: Vec<Value> = match &args[0] {
+        Value::Vector(v) if v.ty == DataType::Any => (0..v.len()).map(|i| v.get(i)).collect(),
+        v => vec![v.clone()],
+    };
+    let mut mapped = Vec::with_capacity(sources.len());
+    for s in &sources {
+        let data = match s {
+            Value::Object(o) => match o.as_any().downcast_ref::<DataSource>() {
+                Some(ds) => run_data_source(env, ds)?,
+                None => s.clone(),
+            },
+            other => other.clone(),
+        };
+        mapped.push(env.call(&args[1], &[data])?);
+    }
+    let reduce = args.get(2).filter(|v| !v.is_void());
+    let out = match reduce {
+        Some(r) => {
+            let mut it = mapped.into_iter();
+            let Some(mut acc) = it.next() else {
+                bail!("mr got no data sources");
+            };
+            for x in it {
+                acc = env.call(r, &[acc, x])?;
+            }
+            acc
+        }
+        None => Value::tuple(mapped),
+    };
+    match args.get(3).filter(|v| !v.is_void()) {
+        Some(f) => env.call(f, &[out]),
+        None => Ok(out),
+    }
 }
