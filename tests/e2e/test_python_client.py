@@ -30,31 +30,57 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    """A fresh porpoise node on a free port; stopped with SIGTERM, which must exit 0."""
-    home = tmp_path_factory.mktemp("home")
+def start_node(home, extra_args=(), cwd=None):
+    """Starts porpoise on a free port; returns (process, port, log path)."""
     port = free_port()
     log = home / "porpoise.log"
     proc = subprocess.Popen(
         [BIN, "-mode", "single", "-home", str(home), "-console", "0",
-         "-localSite", f"127.0.0.1:{port}:e2e{port}", "-logFile", str(log)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+         "-localSite", f"127.0.0.1:{port}:e2e{port}", "-logFile", str(log), *extra_args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd,
     )
     deadline = time.time() + START_TIMEOUT_S
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return proc, port, log
         except OSError:
             if proc.poll() is not None or time.time() > deadline:
                 proc.kill()
                 raise RuntimeError(f"porpoise did not start: {proc.stderr.read()!r}")
             time.sleep(0.1)
-    yield {"port": port, "log": log, "proc": proc}
+
+
+def stop_node(proc, log):
+    """SIGTERM must stop the node cleanly: exit status 0 and a log line saying so."""
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=STOP_TIMEOUT_S) == 0
     assert "shutting down" in log.read_text()
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    """A fresh porpoise node on a free port."""
+    proc, port, log = start_node(tmp_path_factory.mktemp("home"))
+    yield {"port": port, "log": log, "proc": proc}
+    stop_node(proc, log)
+
+
+def test_config_file_and_init_script_are_used(tmp_path):
+    (tmp_path / "init.dos").write_text("share table(1..3 as a) as fromInit\n")
+    (tmp_path / "node.cfg").write_text(
+        "\n# comment line, after a blank first line\nworkerNum=3\nnoSuchKey=1\n")
+    proc, port, log = start_node(tmp_path / "home",
+                                 ["-config", "node.cfg", "-script", "init.dos"], cwd=tmp_path)
+    try:
+        s = session({"port": port})
+        assert s.run("rows(fromInit)") == 3
+        s.close()
+        text = log.read_text()
+        assert "Unknown configuration parameter [noSuchKey]" in text
+        assert f"e2e{port}" in text  # every line names the node
+    finally:
+        stop_node(proc, log)
 
 
 def session(node):

@@ -212,6 +212,20 @@ impl Node {
         (self.engine_factory)(host)
     }
 
+    /// Runs a script as the administrator in a session of its own (the `init`/`-script` and
+    /// `startup` scripts), on the calling thread. Print output goes to the log.
+    pub fn run_system_script(&self, text: &str) -> Result<(), String> {
+        let local: SocketAddr = ([127, 0, 0, 1], 0).into();
+        let session = self.open_session(local)?;
+        session.set_user("admin");
+        let mut engine = self.new_engine(&session);
+        let mut print = |s: &str| tracing::info!("{s}");
+        let result = engine.run_script(text, &mut print).map(|_| ());
+        drop(engine);
+        self.close_session(session.id);
+        result
+    }
+
     /// Records a running job; the returned guard removes it when dropped.
     pub fn start_job(&self, mut info: JobInfo) -> JobGuard<'_> {
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);

@@ -2,6 +2,7 @@
 //! `API `/`API2` is the binary API, an HTTP method is HTTP; anything else gets an error line.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +76,7 @@ impl Server {
         // The node advertises the port it really has (stream topics carry it).
         config.local_site.port = local_addr.port();
         let node = Node::new(config, engine)?;
+        run_startup_scripts(&node).await;
         let (stop, stop_rx) = watch::channel(false);
         let accept_task = tokio::spawn(accept_loop(node.clone(), listener, stop_rx));
         tracing::info!(node = node.alias(), %local_addr, "listening");
@@ -109,6 +111,35 @@ impl Server {
             tracing::warn!("jobs still running at shutdown were abandoned");
         }
         tracing::info!(node = self.node.alias(), "stopped");
+    }
+}
+
+/// The `init` script (`-script`, default `dolphindb.dos` when present) and then the `startup`
+/// script, each relative to the working directory, as DolphinDB runs them before serving.
+/// A failing script is logged, not fatal.
+async fn run_startup_scripts(node: &Arc<Node>) {
+    let init = node
+        .config
+        .value("init")
+        .or_else(|| node.config.value("script"))
+        .or_else(|| Some("dolphindb.dos".to_string()).filter(|p| Path::new(p).is_file()));
+    let startup = node.config.value("startup");
+    for path in [init, startup].into_iter().flatten() {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("Failed to read the script file [{path}]: {e}");
+                continue;
+            }
+        };
+        tracing::info!("Executing the system script: {path}");
+        let n = node.clone();
+        let done = tokio::task::spawn_blocking(move || n.run_system_script(&text)).await;
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("The script [{path}] failed: {e}"),
+            Err(_) => tracing::warn!("The script [{path}] stopped unexpectedly"),
+        }
     }
 }
 
