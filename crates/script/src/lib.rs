@@ -9,6 +9,7 @@ pub mod interp;
 pub mod lexer;
 pub mod literal;
 pub mod parser;
+pub mod resolve;
 pub mod session;
 pub mod sql;
 

@@ -293,8 +293,39 @@ pub(crate) fn bool_arg(func: &str, v: &Value, what: &str) -> Result<bool> {
     }
 }
 
+/// An object's name given as a STRING or SYMBOL scalar, or as a CHAR scalar: a one-letter
+/// name quoted `'t'` is a CHAR literal (`tableInsert{'t'}`). None for anything else.
+pub(crate) fn object_name(v: &Value) -> Option<String> {
+    let Value::Scalar(s) = v else {
+        return None;
+    };
+    if s.ty.is_literal() {
+        return s.str_at(0).map(str::to_string);
+    }
+    if s.ty == DataType::Char && !s.is_null(0) {
+        let c = s.i64_at(0)? as u8;
+        return Some((c as char).to_string());
+    }
+    None
+}
+
+/// Like `str_arg` for a name: a STRING, SYMBOL or CHAR scalar.
+pub(crate) fn name_arg(func: &str, v: &Value, what: &str) -> Result<String> {
+    match object_name(v) {
+        Some(s) => Ok(s),
+        None => bail!(
+            "The argument {} of function [{}] must be a string scalar",
+            what,
+            func
+        ),
+    }
+}
+
 /// A string scalar or vector as a list of texts (column names, keys).
 pub(crate) fn strings_arg(func: &str, v: &Value, what: &str) -> Result<Vec<String>> {
+    if let Some(name) = object_name(v) {
+        return Ok(vec![name]);
+    }
     if let Some(vec) = v.as_vector() {
         if vec.ty.is_literal() {
             return Ok((0..vec.len())

@@ -179,6 +179,11 @@ pub trait Host: Send + Sync {
     }
 }
 
+/// An object's name given as a STRING, SYMBOL or CHAR scalar (`'t'` is a CHAR).
+pub fn object_name(v: &Value) -> Option<String> {
+    data_util::object_name(v)
+}
+
 /// Every built-in, by name. Names are case-sensitive as in DolphinDB.
 pub fn registry() -> &'static HashMap<&'static str, Builtin> {
     static REGISTRY: OnceLock<HashMap<&'static str, Builtin>> = OnceLock::new();

@@ -8,7 +8,7 @@
 
 use value::{DataType, Dict, Table, Value, Vector};
 
-use super::data_util::{str_arg, strings_arg};
+use super::data_util::{name_arg, str_arg, strings_arg};
 use super::{builtin, Builtin, Env, Kind};
 use crate::{bail, Result};
 
@@ -115,14 +115,14 @@ fn logout(env: &mut dyn Env, _args: &[Value]) -> Result<Value> {
 
 /// `share(obj, sharedName)`: publishes a table (or other object) under a name.
 fn share(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    let name = str_arg("share", &args[1], "sharedName")?;
+    let name = name_arg("share", &args[1], "sharedName")?;
     let mut obj = args[0].clone();
     if let Value::Table(t) = &obj {
         let mut t2 = (**t).clone();
         t2.name = name.to_string();
         obj = Value::table(t2);
     }
-    env.host().share(name, obj)?;
+    env.host().share(&name, obj)?;
     Ok(Value::void())
 }
 

@@ -438,8 +438,7 @@ fn table_insert(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         let n = super::dfs::insert(env, h, &args[1..])?; // helper dfs
         return Ok(Value::int(n as i32));
     }
-    if let Some(name) = args[0].as_str() {
-        let name = name.to_string();
+    if let Some(name) = data_util::object_name(&args[0]) {
         let Some(Value::Table(t)) = env.get_var(&name) else {
             bail!("Can't find the table [{}]", name);
         };

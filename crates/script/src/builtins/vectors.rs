@@ -152,6 +152,14 @@ fn append(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         return Ok(args[0].clone());
     }
     let new = &args[1];
+    // A shared or session table given by name: `append!{'t'}` as a stream handler.
+    if let Some(name) = super::data_util::object_name(&args[0]) {
+        if let Some(Value::Table(t)) = env.get_var(&name) {
+            let out = Value::table(super::tables::append_table(&t, new)?);
+            env.set_var(&name, out.clone())?;
+            return Ok(out);
+        }
+    }
     match &args[0] {
         Value::Vector(v) => match &v.data {
             Data::Any(items) => {

@@ -439,7 +439,7 @@ impl Interpreter<'_> {
             }
             "objByName" if !args.is_empty() => {
                 let n = self.eval(&args[0])?;
-                let n = n.as_str().unwrap_or("").to_string();
+                let n = crate::builtins::object_name(&n).unwrap_or_default();
                 match self.lookup_var(&n) {
                     Some(v) => Ok(Some(v)),
                     None => Err(Error::new(format!("Can't find the object with name {}", n))),
@@ -447,7 +447,7 @@ impl Interpreter<'_> {
             }
             "defined" if !args.is_empty() => {
                 let n = self.eval(&args[0])?;
-                let n = n.as_str().unwrap_or("").to_string();
+                let n = crate::builtins::object_name(&n).unwrap_or_default();
                 Ok(Some(Value::bool(self.lookup_var(&n).is_some())))
             }
             _ => Ok(None),

@@ -22,6 +22,7 @@ use crate::ast::FuncDef;
 use crate::builtins::{Env, Host};
 use crate::{Error, Result};
 
+pub use eval::constant;
 pub use func::{as_code, as_function, Callable, CodeValue, FunctionValue};
 
 /// Deepest nesting of user-function calls.

@@ -40,7 +40,13 @@ impl Session {
             for part in split_go(text) {
                 let prog = {
                     let st: &SessionState = state;
-                    parse_program(part, &|n| Interpreter::is_function_name(st, n))?
+                    let prog = parse_program(part, &|n| Interpreter::is_function_name(st, n))?;
+                    let known = SessionNames {
+                        state: st,
+                        host: &*host,
+                    };
+                    crate::resolve::check(&prog, &known)?;
+                    prog
                 };
                 let mut interp = Interpreter::new(state, host.clone(), print);
                 last = interp.run_program(&prog)?;
@@ -135,6 +141,24 @@ pub fn split_go(text: &str) -> Vec<&str> {
 }
 
 /// A node with one session and no network: the conformance runner's and unit tests' host.
+/// The names a session knows before a script runs, for the resolve pass.
+struct SessionNames<'a> {
+    state: &'a SessionState,
+    host: &'a dyn Host,
+}
+
+impl crate::resolve::Known for SessionNames<'_> {
+    fn top_level(&self, name: &str) -> bool {
+        self.state.vars.contains_key(name) || self.in_function(name)
+    }
+
+    fn in_function(&self, name: &str) -> bool {
+        Interpreter::is_function_name(self.state, name)
+            || crate::interp::constant(name).is_some()
+            || self.host.shared(name).is_some()
+    }
+}
+
 pub struct LocalHost {
     shared: Mutex<HashMap<String, Value>>,
     user: Mutex<String>,

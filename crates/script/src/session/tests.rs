@@ -156,3 +156,43 @@ fn mutated_scripts_never_panic() {
         }
     }
 }
+
+#[test]
+fn an_undefined_variable_rejects_the_whole_script() {
+    let mut s = session();
+    let (r, printed) = run(&mut s, "print(\"before\")\nx = 1\ny = undefinedVar + 1");
+    let e = r.expect_err("the script must fail");
+    assert_eq!(
+        e.message(),
+        "Syntax Error: [line #3] Cannot recognize the token undefinedVar"
+    );
+    assert!(printed.is_empty(), "nothing runs: {:?}", printed);
+    assert_eq!(show(&mut s, "defined(\"x\")"), "false");
+}
+
+#[test]
+fn names_known_before_a_script_runs() {
+    let mut s = session();
+    // An uploaded variable (`variable` request) and a shared table.
+    s.set_variable("uploaded", Value::int(5));
+    assert_eq!(show(&mut s, "uploaded + 1"), "6");
+    assert_eq!(
+        show(
+            &mut s,
+            "t = table(1 2 as a)\nshare t as st\nexec sum(a) from st"
+        ),
+        "3"
+    );
+    assert_eq!(
+        show(&mut s, "def g() { return exec sum(a) from st }\ng()"),
+        "3"
+    );
+    // Assigned on a later line, in a branch, or as a loop variable.
+    assert_eq!(
+        show(
+            &mut s,
+            "for (i in 1..2) { z = i }\nif (false) { w = 1 } else { w = 2 }\nz + w"
+        ),
+        "4"
+    );
+}
