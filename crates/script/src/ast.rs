@@ -43,7 +43,7 @@ impl BinOp {
     pub fn function_name(self) -> &'static str {
         use BinOp::*;
         match self {
-            Or => "or",
+            Or => crate::builtins::arith::OR_OPERATOR,
             And => "and",
             Eq => "eq",
             Ne => "ne",

@@ -268,7 +268,7 @@ impl Ctx<'_> {
             }),
             Expr::Lambda(def) => self.function(def, Some(scope), line),
             Expr::Select(s) => match &s.from {
-                Some(from) => self.from_clause(from, scope, line),
+                Some(from) => self.sources(from, scope, line),
                 None => Ok(()),
             },
             Expr::Case(arms, other) => {
@@ -282,12 +282,12 @@ impl Ctx<'_> {
     }
 
     /// The tables of a `from` clause are ordinary expressions; `on` conditions name columns.
-    fn from_clause(&self, clause: &FromClause, scope: &Scope, line: u32) -> Result<()> {
+    fn sources(&self, clause: &FromClause, scope: &Scope, line: u32) -> Result<()> {
         match clause {
             FromClause::Table(x, _) => self.expr(x, scope, line),
             FromClause::Join { left, right, .. } => {
-                self.from_clause(left, scope, line)?;
-                self.from_clause(right, scope, line)
+                self.sources(left, scope, line)?;
+                self.sources(right, scope, line)
             }
         }
     }

@@ -64,6 +64,7 @@ pub fn functions() -> Vec<Builtin> {
         builtin("rshift", 2, 2, s, rshift),
         builtin("and", 2, 2, s, and),
         builtin("or", 2, 2, s, or),
+        builtin(OR_OPERATOR, 2, 2, s, or_operator),
         builtin("xor", 2, 2, s, xor),
         builtin("not", 1, 1, s, not),
     ]
@@ -734,6 +735,24 @@ fn or(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
             (true, false) => b,
             (false, true) => a,
             (false, false) => a | b,
+        }
+    })
+}
+
+/// The built-in behind the `||` operator (the function `or` and the keyword `or` ignore a
+/// null side instead).
+pub const OR_OPERATOR: &str = "__orOperator";
+
+/// `X || Y`: true where either side is true, else null where either side is null (DolphinDB:
+/// `false || 00i` is null, `x==1 || NULL` is true).
+fn or_operator(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    logical("or", &args[0], &args[1], |a, b| {
+        if a == 1 || b == 1 {
+            1
+        } else if a == null::I8 || b == null::I8 {
+            null::I8
+        } else {
+            0
         }
     })
 }

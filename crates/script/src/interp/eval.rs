@@ -679,6 +679,9 @@ impl Callee {
     }
 }
 
+/// Argument slots (None: not given) and the name each slot's argument was written with.
+type PlacedArgs = (Vec<Option<Value>>, Vec<Option<String>>);
+
 /// Places positional arguments in order and keyword arguments at their parameter: returns the
 /// slots (trailing empty slots dropped) and the name of each slot's argument. A variadic
 /// function keeps extra positional arguments after its named parameters.
@@ -687,7 +690,7 @@ fn place_keywords(
     params: &[&str],
     variadic: bool,
     args: EvaluatedArgs,
-) -> Result<(Vec<Option<Value>>, Vec<Option<String>>)> {
+) -> Result<PlacedArgs> {
     let mut slots: Vec<Option<Value>> = vec![None; params.len()];
     let mut names: Vec<Option<String>> = vec![None; params.len()];
     let mut next = 0;

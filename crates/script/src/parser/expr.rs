@@ -189,16 +189,14 @@ impl<'a> Parser<'a> {
             Infix::Call(name) => {
                 self.advance();
                 let rhs = self.binary(prec + 1)?;
-                let op = if name.eq_ignore_ascii_case("and") {
-                    Some(BinOp::And)
+                // `a or b` calls the function `or`, which ignores a null side; `a || b` is
+                // the operator, null when a side is null and neither is true.
+                Ok(if name.eq_ignore_ascii_case("and") {
+                    Expr::Binary(BinOp::And, Box::new(lhs), Box::new(rhs))
                 } else if name.eq_ignore_ascii_case("or") {
-                    Some(BinOp::Or)
+                    Expr::Call(Box::new(Expr::Var("or".to_string())), vec![lhs, rhs])
                 } else {
-                    None
-                };
-                Ok(match op {
-                    Some(op) => Expr::Binary(op, Box::new(lhs), Box::new(rhs)),
-                    None => Expr::Call(Box::new(Expr::Var(name)), vec![lhs, rhs]),
+                    Expr::Call(Box::new(Expr::Var(name)), vec![lhs, rhs])
                 })
             }
             Infix::Template(func, t, width) => {
