@@ -358,9 +358,13 @@ fn grid(
         if !last {
             rule.push(' ');
         }
-        push_cell(&mut lines[0], &col.header, step);
+        // A cut cell fills its column; the separating space always follows.
+        let sep = if last { "" } else { " " };
+        push_cell(&mut lines[0], &col.header, w);
+        lines[0].push_str(sep);
         for (i, c) in col.cells.iter().enumerate() {
-            push_cell(&mut lines[i + 1], c, step);
+            push_cell(&mut lines[i + 1], c, w);
+            lines[i + 1].push_str(sep);
         }
         length += step;
         shown += 1;
@@ -605,5 +609,23 @@ mod tests {
             to_display(&Value::table(t)),
             "id name  price\n-- ----- -----\n1  apple 3.5\n2  kiwi  10.25\n         1"
         );
+    }
+
+    #[test]
+    fn a_cut_cell_keeps_the_space_before_the_next_column() {
+        let long = "x".repeat(80);
+        let t = Table::new(
+            vec!["s".into(), "n".into()],
+            vec![
+                Vector::from_strings(vec![long]),
+                Vector::from_i32(Int, vec![7]),
+            ],
+        );
+        let text = to_display(&Value::table(t));
+        let row = text.lines().nth(2).unwrap_or("");
+        // Two columns: each is at most 120 / 2 + 5 = 65 characters wide.
+        assert_eq!(row, format!("{}... 7", "x".repeat(62)));
+        let rule = text.lines().nth(1).unwrap_or("");
+        assert_eq!(rule, format!("{} -", "-".repeat(65)));
     }
 }
