@@ -230,37 +230,83 @@ async fn one_request(
     let args = conn
         .objects(command.object_count(), command.little_endian())
         .await?;
-    let options = header.options.clone().unwrap_or_default();
-    let mut out = Vec::new();
-    if let Command::Connect { login } = &command {
-        match login {
-            Some((user, password)) if !node.users.check(user, password) => {
-                Response::error(&mut out, sid, BAD_LOGIN)
-            }
-            Some((user, _)) => {
-                session.set_user(user);
-                Response::ok_empty(&mut out, sid);
-            }
-            None => Response::ok_empty(&mut out, sid),
-        }
-        return conn.send(&out).await;
-    }
     if matches!(&command, Command::Function { name, .. } if name == "publishTable") {
         return publish(node, session, sid, conn, &args, shutdown).await;
     }
+    let api2 = header.api2;
+    match handle(node, session, sid, header, command, args, received).await {
+        Some(reply) => conn.send(&reply.bytes(api2)).await,
+        None => Ok(()), // asynchronous: the client expects no response
+    }
+}
+
+/// A response: `print` output and the framed status and object.
+pub struct Reply {
+    pub messages: Vec<String>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    fn error(sid: &str, message: &str) -> Reply {
+        let mut body = Vec::new();
+        Response::error(&mut body, sid, message);
+        Reply {
+            messages: Vec::new(),
+            body,
+        }
+    }
+
+    /// The bytes on a TCP connection: MSG blocks (API2 only), then the body.
+    pub fn bytes(self, api2: bool) -> Vec<u8> {
+        if !api2 || self.messages.is_empty() {
+            return self.body;
+        }
+        let mut out = Vec::new();
+        Response::messages(&mut out, &self.messages);
+        out.extend_from_slice(&self.body);
+        out
+    }
+}
+
+/// Runs one framed request (not `publishTable`) and returns its reply; None for an
+/// asynchronous request, which gets no reply.
+pub async fn handle(
+    node: &Arc<Node>,
+    session: &Arc<SessionState>,
+    sid: &str,
+    header: Header,
+    command: Command,
+    args: Vec<Value>,
+    received: i64,
+) -> Option<Reply> {
+    let options = header.options.clone().unwrap_or_default();
+    if let Command::Connect { login } = &command {
+        let mut body = Vec::new();
+        match login {
+            Some((user, password)) if !node.users.check(user, password) => {
+                Response::error(&mut body, sid, BAD_LOGIN)
+            }
+            Some((user, _)) => {
+                session.set_user(user);
+                Response::ok_empty(&mut body, sid);
+            }
+            None => Response::ok_empty(&mut body, sid),
+        }
+        return Some(Reply {
+            messages: Vec::new(),
+            body,
+        });
+    }
     if node.config.enable_client_auth && session.is_guest() && !is_login_call(&command) {
-        Response::error(
-            &mut out,
+        return Some(Reply::error(
             sid,
             "Login is required for script execution with client authentication enabled.",
-        );
-        return conn.send(&out).await;
+        ));
     }
     let job = Job {
         node: node.clone(),
         session: session.clone(),
         sid: sid.to_string(),
-        header,
         options: options.clone(),
         command,
         args,
@@ -271,18 +317,48 @@ async fn one_request(
         let _ = tx.send(job.run());
     });
     if let Err(e) = submitted {
-        Response::error(&mut out, sid, &e);
-        return conn.send(&out).await;
+        return Some(Reply::error(sid, &e));
     }
     if options.has(flags::ASYNCHRONOUS) {
-        return Ok(()); // the client expects no response
+        return None;
     }
-    let bytes = rx.await.unwrap_or_else(|_| {
-        let mut out = Vec::new();
-        Response::error(&mut out, sid, "The job was cancelled");
-        out
-    });
-    conn.send(&bytes).await
+    Some(
+        rx.await
+            .unwrap_or_else(|_| Reply::error(sid, "The job was cancelled")),
+    )
+}
+
+/// Splits one complete request (a WebSocket message) into header, command and objects.
+pub fn parse_request(bytes: &[u8]) -> Result<(Header, Command, Vec<Value>), String> {
+    let nl = bytes
+        .iter()
+        .take(HEADER_LINE_BYTES_MAX)
+        .position(|&b| b == b'\n')
+        .ok_or("The request has no header line")?;
+    let header = parse_header(&bytes[..nl])?;
+    let body_end = (nl + 1)
+        .checked_add(header.body_len)
+        .filter(|&e| e <= bytes.len())
+        .ok_or("The request is shorter than its header says")?;
+    let command = parse_body(&bytes[nl + 1..body_end])?;
+    let mut pos = body_end;
+    let mut args = Vec::with_capacity(command.object_count());
+    for _ in 0..command.object_count() {
+        match wire::decode(&bytes[pos..], command.little_endian()) {
+            Ok(Some((v, used))) => {
+                args.push(v);
+                pos += used;
+            }
+            Ok(None) => return Err("The request's objects are incomplete".into()),
+            Err(e) => {
+                return Err(format!(
+                    "Failed to deserialize the request's objects: {}",
+                    e.message
+                ))
+            }
+        }
+    }
+    Ok((header, command, args))
 }
 
 /// `publishTable` on a reverse-mode connection: answer, then push the stream table's rows on
@@ -395,7 +471,6 @@ struct Job {
     node: Arc<Node>,
     session: Arc<SessionState>,
     sid: String,
-    header: Header,
     options: Options,
     command: Command,
     args: Vec<Value>,
@@ -412,8 +487,8 @@ impl Job {
         }
     }
 
-    /// Runs the job and returns the complete response bytes.
-    fn run(self) -> Vec<u8> {
+    /// Runs the job and returns its reply.
+    fn run(self) -> Reply {
         let _running = self.node.start_job(JobInfo {
             root_job_id: self.options.root_job_id.clone(),
             session_id: self.session.id,
@@ -452,22 +527,19 @@ impl Job {
                 }
             }
         };
-        let mut out = Vec::new();
-        if self.header.api2 {
-            Response::messages(&mut out, &messages);
-        }
+        let mut body = Vec::new();
         match result {
-            Ok(None) => Response::ok_empty(&mut out, &self.sid),
-            Ok(Some(v)) => Response::ok_value(&mut out, &self.sid, &v, self.options.fetch_size),
+            Ok(None) => Response::ok_empty(&mut body, &self.sid),
+            Ok(Some(v)) => Response::ok_value(&mut body, &self.sid, &v, self.options.fetch_size),
             Err(e) => {
                 self.node
                     .metrics
                     .jobs_failed_total
                     .fetch_add(1, Ordering::Relaxed);
-                Response::error(&mut out, &self.sid, &e)
+                Response::error(&mut body, &self.sid, &e)
             }
         }
-        out
+        Reply { messages, body }
     }
 }
 

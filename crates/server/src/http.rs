@@ -1,8 +1,10 @@
-//! HTTP on the node's one port: a status page at `/` and Prometheus text at `/metrics`.
+//! HTTP on the node's one port: a status page at `/`, Prometheus text at `/metrics`, and the
+//! WebSocket upgrade that carries the binary API (`websocket.rs`).
 //! The connection arrives already accepted, with the sniffed bytes to be replayed first.
 
 use std::convert::Infallible;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -16,8 +18,10 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::sync::watch;
 
 use crate::node::Node;
+use crate::websocket;
 
 /// Longest wait for a request's headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -76,18 +80,31 @@ impl AsyncWrite for Replay {
     }
 }
 
-/// Serves HTTP/1 on one accepted connection.
-pub async fn serve(node: Arc<Node>, stream: TcpStream, prefix: Vec<u8>) {
+/// Serves HTTP/1 on one accepted connection, including WebSocket upgrades.
+pub async fn serve(
+    node: Arc<Node>,
+    stream: TcpStream,
+    prefix: Vec<u8>,
+    remote: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+) {
     let io = TokioIo::new(Replay::new(prefix, stream));
     let service = hyper::service::service_fn(move |req| {
         let node = node.clone();
-        async move { Ok::<_, Infallible>(route(&node, req)) }
+        let shutdown = shutdown.clone();
+        async move {
+            if websocket::is_upgrade(&req) {
+                return Ok::<_, Infallible>(websocket::upgrade(node, req, remote, shutdown));
+            }
+            Ok::<_, Infallible>(route(&node, req))
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(HEADER_BYTES_MAX)
-        .serve_connection(io, service);
+        .serve_connection(io, service)
+        .with_upgrades();
     if let Err(e) = conn.await {
         tracing::debug!("http connection ended: {e}");
     }

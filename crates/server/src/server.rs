@@ -205,7 +205,7 @@ async fn connection(
     };
     match protocol {
         Protocol::Api => crate::api::serve(node, stream, prefix, remote, stop).await,
-        Protocol::Http => crate::http::serve(node, stream, prefix).await,
+        Protocol::Http => crate::http::serve(node, stream, prefix, remote, stop).await,
         _ => {
             node.metrics
                 .bad_requests_total
