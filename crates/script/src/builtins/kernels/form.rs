@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use value::{ArrayData, Data, Matrix, Table, Value, Vector};
+use value::{ArrayData, Data, Dict, Matrix, Table, Value, Vector};
 
 use crate::{Error, Result};
 
@@ -176,6 +176,9 @@ pub fn array_binary(
     y: &Value,
     f: impl Fn(&Value, &Value) -> Result<Value>,
 ) -> Option<Result<Value>> {
+    if matches!(x, Value::Dict(_)) || matches!(y, Value::Dict(_)) {
+        return Some(dict_binary(name, x, y, &f));
+    }
     let arr = |v: &Value| match v {
         Value::Vector(a) => match &a.data {
             Data::Array(d) => Some(d.clone()),
@@ -225,6 +228,48 @@ pub fn array_binary(
         }))
     };
     Some(run())
+}
+
+/// A binary operation with a dictionary operand works on its values, per key: the other
+/// operand is a scalar, or a dictionary with the same keys. The result keeps the keys.
+fn dict_binary(
+    name: &str,
+    x: &Value,
+    y: &Value,
+    f: &dyn Fn(&Value, &Value) -> Result<Value>,
+) -> Result<Value> {
+    let values_of = |d: &Dict| Value::vector(d.values.clone());
+    let (keys, ordered, a, b) = match (x, y) {
+        (Value::Dict(d), Value::Scalar(_)) => (&d.keys, d.ordered, values_of(d), y.clone()),
+        (Value::Scalar(_), Value::Dict(d)) => (&d.keys, d.ordered, x.clone(), values_of(d)),
+        (Value::Dict(d), Value::Dict(e)) => {
+            let mut idx = Vec::with_capacity(d.len());
+            for i in 0..d.len() {
+                match e.position(&d.keys.key_at(i)) {
+                    Some(p) if e.len() == d.len() => idx.push(p as i64),
+                    _ => {
+                        return Err(Error::new(format!(
+                            "The function [{name}] needs two dictionaries with the same keys."
+                        )))
+                    }
+                }
+            }
+            let b = Value::vector(e.values.take(&idx));
+            (&d.keys, d.ordered, values_of(d), b)
+        }
+        _ => {
+            let other = if matches!(x, Value::Dict(_)) { y } else { x };
+            return Err(unsupported_form(name, other));
+        }
+    };
+    let values = match f(&a, &b)? {
+        Value::Vector(v) => v.as_ref().clone(),
+        Value::Scalar(v) => v,
+        _ => return Err(Error::new(format!("internal: [{name}] gave no vector"))),
+    };
+    let mut out = Dict::from_vectors(keys.clone(), values);
+    out.ordered = ordered;
+    Ok(Value::dict(out))
 }
 
 /// A cell-wise function applied to an array vector's flattened cells, rows kept; None when
