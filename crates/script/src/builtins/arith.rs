@@ -578,6 +578,8 @@ fn clip(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let l = cast_num(&lo.b, ty)?;
     let h = cast_num(&hi.b, ty)?;
     let n = lo.len;
+    // A null scalar bound means no limit; a null element of a vector bound gives null there.
+    let (lo_scalar, hi_scalar) = (lo.b.len() == 1, hi.b.len() == 1);
     let data = dispatch_num!(&x.data, T, s => {
         let (Some(lv), Some(hv)) = (T::slice(&l.data), T::slice(&h.data)) else {
             return Err(incompatible("clip", &lo.a, &lo.b));
@@ -586,8 +588,10 @@ fn clip(_: &mut dyn Env, args: &[Value]) -> Result<Value> {
             let v = s[if s.len() == n { i } else { 0 }];
             let a = lv[if lv.len() == n { i } else { 0 }];
             let b = hv[if hv.len() == n { i } else { 0 }];
-            if v.is_null() {
-                v
+            if v.is_null() || (a.is_null() && !lo_scalar) || (b.is_null() && !hi_scalar) {
+                T::NULL
+            } else if !a.is_null() && !b.is_null() && a > b {
+                b
             } else if !a.is_null() && v < a {
                 a
             } else if !b.is_null() && v > b {

@@ -92,7 +92,8 @@ impl Moments {
 
     pub fn kurtosis(&self, biased: bool) -> Option<f64> {
         let (m2, _, m4) = self.central()?;
-        if m2 <= 0.0 {
+        // A moving kurtosis needs three values (DolphinDB's mkurtosis/tmkurtosis examples).
+        if m2 <= 0.0 || self.n < 3 {
             return None;
         }
         let g2 = m4 / (m2 * m2);
