@@ -64,7 +64,9 @@ pub fn element_string(v: &Vector, i: usize) -> String {
 }
 
 fn int_string(v: &Vector, raw: i64) -> String {
-    if v.ty.is_temporal() {
+    if v.ty == DataType::Duration {
+        duration_string(raw)
+    } else if v.ty.is_temporal() {
         temporal::format(v.ty, raw)
     } else if v.ty.is_decimal() {
         decimal_string(raw as i128, v.scale)
@@ -162,6 +164,17 @@ pub fn float_string(f: f64) -> String {
         "0".to_string()
     } else {
         s.to_string()
+    }
+}
+
+/// A DURATION as its literal (`20H`, `3M`): the unit index in the high 32 bits (ns, us, ms,
+/// s, m, H, d, w, M, y, B), the signed count in the low 32 bits.
+fn duration_string(raw: i64) -> String {
+    const UNITS: [&str; 11] = ["ns", "us", "ms", "s", "m", "H", "d", "w", "M", "y", "B"];
+    let count = raw as u32 as i32;
+    match UNITS.get((raw >> 32) as usize) {
+        Some(u) => format!("{count}{u}"),
+        None => raw.to_string(),
     }
 }
 

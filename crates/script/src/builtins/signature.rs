@@ -415,11 +415,13 @@ const SIGNATURES: &[(&str, &str)] = &[
     ),
     (
         "ewmCov",
-        "X, Y, [com], [span], [halfLife], [alpha], [minPeriods], [adjust], [ignoreNA], [bias]",
+        "X, [com], [span], [halfLife], [alpha], [minPeriods], [adjust], [ignoreNA], [other], \
+         [bias]",
     ),
     (
         "ewmCorr",
-        "X, Y, [com], [span], [halfLife], [alpha], [minPeriods], [adjust], [ignoreNA]",
+        "X, [com], [span], [halfLife], [alpha], [minPeriods], [adjust], [ignoreNA], [other], \
+         [bias]",
     ),
     ("tTest", "X, [Y], [mu], [confLevel], [equalVar]"),
     ("zTest", "X, [Y], [mu], [sigmaX], [sigmaY], [confLevel]"),

@@ -46,7 +46,7 @@ pub fn functions() -> Vec<Builtin> {
         builtin("now", 0, 1, Kind::Other, now),
         builtin("temporalAdd", 2, 3, Kind::Scalar, temporal_add),
         builtin("bar", 2, 2, Kind::Scalar, bar),
-        builtin("dailyAlignedBar", 3, 4, Kind::Scalar, daily_aligned_bar),
+        builtin("dailyAlignedBar", 3, 5, Kind::Scalar, daily_aligned_bar),
         builtin("temporalParse", 2, 2, Kind::Scalar, temporal_parse),
         builtin("datetimeParse", 2, 2, Kind::Scalar, temporal_parse),
         builtin("temporalFormat", 2, 2, Kind::Scalar, temporal_format),
@@ -545,12 +545,32 @@ fn daily_aligned_bar(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         bail!("The argument X of function [dailyAlignedBar] must contain a time of day");
     };
     let type_ns = NS_PER_DAY / upd;
-    let offsets = temporal_arg("dailyAlignedBar", &args[1])?;
-    let off_ns = match raws(offsets).first().copied().flatten() {
-        Some(r) => tod_ns_of(r, offsets.ty).unwrap_or(0),
-        None => bail!("The timeOffset of function [dailyAlignedBar] must not be null"),
+    // Session starts (and ends) as times of day in X's units, increasing.
+    let session_times = |v: &Value, what: &str| -> Result<Vec<i64>> {
+        let t = temporal_arg("dailyAlignedBar", v)?;
+        raws(t)
+            .into_iter()
+            .map(|r| match r {
+                Some(r) => Ok(tod_ns_of(r, t.ty).unwrap_or(0) / type_ns),
+                None => bail!(
+                    "The {} of function [dailyAlignedBar] must not be null",
+                    what
+                ),
+            })
+            .collect()
     };
-    let off = off_ns / type_ns;
+    let starts = session_times(&args[1], "timeOffset")?;
+    if starts.is_empty() {
+        bail!("The timeOffset of function [dailyAlignedBar] must not be empty");
+    }
+    let ends = match args.get(3).filter(|v| !v.is_void()) {
+        Some(v) => Some(session_times(v, "timeEnd")?),
+        None => None,
+    };
+    let merge_end = match args.get(4).filter(|v| !v.is_void()) {
+        Some(v) => data_util::bool_arg("dailyAlignedBar", v, "mergeSessionEnd")?,
+        None => false,
+    };
     let step = interval_units("dailyAlignedBar", &args[2], ty)?;
     if step <= 0 {
         bail!("The interval of function [dailyAlignedBar] must be positive");
@@ -559,8 +579,26 @@ fn daily_aligned_bar(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         .into_iter()
         .map(|r| {
             r.map(|r| {
-                let (day, tod) = (r.div_euclid(upd), r.rem_euclid(upd));
-                day * upd + off + (tod - off).div_euclid(step) * step
+                let (mut day, mut tod) = (r.div_euclid(upd), r.rem_euclid(upd));
+                // Before the first session of a day: the overnight end of the last session.
+                let k = match starts.iter().rposition(|&s| s <= tod) {
+                    Some(k) => k,
+                    None => {
+                        day -= 1;
+                        tod += upd;
+                        starts.len() - 1
+                    }
+                };
+                let off = starts[k];
+                let mut bucket = (tod - off).div_euclid(step);
+                let at_end = ends
+                    .as_ref()
+                    .and_then(|e| e.get(k))
+                    .is_some_and(|&e| tod == e || tod == e + upd);
+                if merge_end && at_end && (tod - off).rem_euclid(step) == 0 && bucket > 0 {
+                    bucket -= 1;
+                }
+                day * upd + off + bucket * step
             })
         })
         .collect();

@@ -225,6 +225,9 @@ pub fn norm_inv(p: f64) -> f64 {
     if p == 1.0 {
         return f64::INFINITY;
     }
+    if p == 0.5 {
+        return 0.0;
+    }
     let q = p.min(1.0 - p);
     let t = (-2.0 * q.ln()).sqrt();
     let mut x = -(t

@@ -16,8 +16,8 @@ pub(super) fn functions() -> Vec<Builtin> {
         builtin("ewmMean", 1, 9, Kind::Window, ewm_mean),
         builtin("ewmVar", 1, 9, Kind::Window, ewm_var),
         builtin("ewmStd", 1, 9, Kind::Window, ewm_std),
-        builtin("ewmCov", 2, 10, Kind::Window, ewm_cov),
-        builtin("ewmCorr", 2, 9, Kind::Window, ewm_corr),
+        builtin("ewmCov", 1, 10, Kind::Window, ewm_cov),
+        builtin("ewmCorr", 1, 10, Kind::Window, ewm_corr),
     ]
 }
 
@@ -42,8 +42,9 @@ struct Decay {
     bias: bool,
 }
 
-/// Reads com/span/halfLife/alpha/minPeriods/adjust/ignoreNA/bias starting at slot `first`.
-fn decay(func: &str, p: &Params<'_>, first: usize) -> Result<Decay> {
+/// Reads com/span/halfLife/alpha/minPeriods/adjust/ignoreNA starting at slot `first`, and
+/// bias from `bias_slot` when the function has one.
+fn decay(func: &str, p: &Params<'_>, first: usize, bias_slot: Option<usize>) -> Result<Decay> {
     let com = p.opt_number(first)?;
     let span = p.opt_number(first + 1)?;
     let half_life = p.opt_number(first + 2)?;
@@ -77,7 +78,10 @@ fn decay(func: &str, p: &Params<'_>, first: usize) -> Result<Decay> {
         min_periods: (min_periods as usize).max(1),
         adjust: p.flag(first + 5, true)?,
         ignore_na: p.flag(first + 6, false)?,
-        bias: p.flag(first + 7, false)?,
+        bias: match bias_slot {
+            Some(i) => p.flag(i, false)?,
+            None => false,
+        },
     })
 }
 
@@ -97,7 +101,7 @@ fn ewm_mean(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     if p.get(8).is_some() {
         bail!("The function [ewmMean] does not support times yet");
     }
-    let d = decay("ewmMean", &p, 1)?;
+    let d = decay("ewmMean", &p, 1, None)?;
     per_column("ewmMean", p.req(0)?, |xs| mean(xs, d))
 }
 
@@ -113,7 +117,7 @@ fn unary_cov(env: &mut dyn Env, func: &str, args: &[Value], root: bool) -> Resul
     let mut names = vec!["X"];
     names.extend(DECAY);
     let p = bind(env, func, args, &names)?;
-    let d = decay(func, &p, 1)?;
+    let d = decay(func, &p, 1, Some(8))?;
     per_column(func, p.req(0)?, |xs| {
         let v = cov(xs, xs, d);
         if root {
@@ -124,20 +128,32 @@ fn unary_cov(env: &mut dyn Env, func: &str, args: &[Value], root: bool) -> Resul
     })
 }
 
+/// `ewmCov` / `ewmCorr(X, [com], [span], [halfLife], [alpha], [minPeriods], [adjust],
+/// [ignoreNA], [other], [bias])`: `other` comes after the decay settings, as in DolphinDB
+/// (`ewmCov(X=a, other=b, com=0.5)`).
+const PAIR_NAMES: [&str; 10] = [
+    "X",
+    "com",
+    "span",
+    "halfLife",
+    "alpha",
+    "minPeriods",
+    "adjust",
+    "ignoreNA",
+    "other",
+    "bias",
+];
+
 fn ewm_cov(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    let mut names = vec!["X", "Y"];
-    names.extend(DECAY);
-    let p = bind(env, "ewmCov", args, &names)?;
-    let d = decay("ewmCov", &p, 2)?;
-    binary("ewmCov", p.req(0)?, p.req(1)?, |x, y| cov(x, y, d))
+    let p = bind(env, "ewmCov", args, &PAIR_NAMES)?;
+    let d = decay("ewmCov", &p, 1, Some(9))?;
+    binary("ewmCov", p.req(0)?, p.req(8)?, |x, y| cov(x, y, d))
 }
 
 fn ewm_corr(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    let mut names = vec!["X", "Y"];
-    names.extend(&DECAY[..7]);
-    let p = bind(env, "ewmCorr", args, &names)?;
-    let d = decay("ewmCorr", &p, 2)?;
-    binary("ewmCorr", p.req(0)?, p.req(1)?, |x, y| corr(x, y, d))
+    let p = bind(env, "ewmCorr", args, &PAIR_NAMES)?;
+    let d = decay("ewmCorr", &p, 1, None)?;
+    binary("ewmCorr", p.req(0)?, p.req(8)?, |x, y| corr(x, y, d))
 }
 
 /// X and Y as two equal-length numeric vectors.
@@ -309,9 +325,13 @@ fn cov_terms(xs: &[f64], ys: &[f64], d: Decay) -> Vec<CovTerm> {
 /// cov(X, Y) / sqrt(var(X) var(Y)), each with the biased weights (the bias factor cancels).
 fn corr(xs: &[f64], ys: &[f64], d: Decay) -> Vec<f64> {
     let d = Decay { bias: true, ..d };
-    let c = cov(xs, ys, d);
-    let vx = cov(xs, xs, d);
-    let vy = cov(ys, ys, d);
+    // The variances use only the pairs where both sides are present (pandas' prep_binary).
+    let both = |a: f64, b: f64| if b.is_nan() { f64::NAN } else { a };
+    let xs: Vec<f64> = xs.iter().zip(ys).map(|(&a, &b)| both(a, b)).collect();
+    let ys: Vec<f64> = ys.iter().zip(&xs).map(|(&b, &a)| both(b, a)).collect();
+    let c = cov(&xs, &ys, d);
+    let vx = cov(&xs, &xs, d);
+    let vy = cov(&ys, &ys, d);
     c.iter()
         .zip(vx.iter().zip(&vy))
         .map(|(c, (a, b))| {
