@@ -570,6 +570,54 @@ const SIGNATURES: &[(&str, &str)] = &[
          [primaryKey], [sortKeyMappingFunction], [softDelete]",
     ),
     ("renameTable", "dbHandle, tableName, newTableName"),
+    // Joins (helper sql's builtins::joins).
+    (
+        "ej",
+        "leftTable, rightTable, matchingCols, [rightMatchingCols], [leftFilter], [rightFilter]",
+    ),
+    (
+        "equiJoin",
+        "leftTable, rightTable, matchingCols, [rightMatchingCols], [leftFilter], [rightFilter]",
+    ),
+    (
+        "sej",
+        "leftTable, rightTable, matchingCols, [rightMatchingCols], [leftFilter], [rightFilter]",
+    ),
+    (
+        "lj",
+        "leftTable, rightTable, matchingCols, [rightMatchingCols], [leftFilter], [rightFilter]",
+    ),
+    (
+        "leftJoin",
+        "leftTable, rightTable, matchingCols, [rightMatchingCols], [leftFilter], [rightFilter]",
+    ),
+    (
+        "lsj",
+        "leftTable, rightTable, matchingCols, [rightMatchingCols], [leftFilter], [rightFilter]",
+    ),
+    (
+        "fj",
+        "leftTable, rightTable, matchingCols, [rightMatchingCols], [leftFilter], [rightFilter]",
+    ),
+    (
+        "fullJoin",
+        "leftTable, rightTable, matchingCols, [rightMatchingCols], [leftFilter], [rightFilter]",
+    ),
+    ("cj", "leftTable, rightTable"),
+    ("crossJoin", "leftTable, rightTable"),
+    (
+        "aj",
+        "leftTable, rightTable, matchingCols, [rightMatchingCols]",
+    ),
+    (
+        "wj",
+        "leftTable, rightTable, window, aggs, matchingCols, [rightMatchingCols]",
+    ),
+    (
+        "pwj",
+        "leftTable, rightTable, window, aggs, matchingCols, [rightMatchingCols]",
+    ),
+    ("schema", "table"),
     // System, bytes and in-place updates.
     ("syntax", "X"),
     ("defs", "[X]"),
@@ -664,5 +712,26 @@ mod tests {
                 name
             );
         }
+    }
+
+    #[test]
+    fn every_builtin_outside_dfs_and_streaming_has_a_signature() {
+        let exempt: Vec<&str> = super::super::dfs::functions()
+            .into_iter()
+            .chain(super::super::streaming::functions())
+            .map(|b| b.name)
+            .collect();
+        let mut missing: Vec<&str> = super::super::registry()
+            .keys()
+            .copied()
+            .filter(|n| !n.starts_with("__") && !exempt.contains(n))
+            .filter(|n| signature(n).is_none())
+            .collect();
+        missing.sort_unstable();
+        assert!(
+            missing.is_empty(),
+            "no signature for: {}",
+            missing.join(" ")
+        );
     }
 }
