@@ -1,6 +1,7 @@
 //! Built-ins over the bytes of values: `hex(X, [reverse])` (each element's bytes in
-//! hexadecimal, most significant first) and `crc32(str, [cksum])` (the CRC-32 of each string,
-//! as zlib computes it, continuing from `cksum`).
+//! hexadecimal, most significant first), `crc32(str, [cksum])` (the CRC-32 of each string,
+//! as zlib computes it, continuing from `cksum`) and `md5(X)` (each string's MD5 digest as 32
+//! lowercase hexadecimal digits).
 
 use value::{Data, DataType, Table, Value, Vector};
 
@@ -12,6 +13,7 @@ pub fn functions() -> Vec<Builtin> {
     vec![
         builtin("hex", 1, 2, Kind::Scalar, hex),
         builtin("crc32", 1, 2, Kind::Scalar, crc32),
+        builtin("md5", 1, 1, Kind::Scalar, md5),
     ]
 }
 
@@ -117,9 +119,95 @@ fn crc32_of(crc: u32, bytes: &[u8]) -> u32 {
     !c
 }
 
+/// `md5(X)`: a STRING per string of X.
+fn md5(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let digest = |v: &Vector| -> Result<Vector> {
+        if !v.ty.is_literal() && v.ty != DataType::Blob {
+            bail!("The argument X of function [md5] must be a string");
+        }
+        let out = (0..v.len())
+            .map(|i| {
+                if v.is_null(i) {
+                    return String::new();
+                }
+                let d = md5_of(v.str_at(i).unwrap_or("").as_bytes());
+                d.iter().map(|b| format!("{:02x}", b)).collect()
+            })
+            .collect();
+        Ok(Vector::from_strings(out))
+    };
+    match &args[0] {
+        Value::Scalar(s) => Ok(Value::Scalar(digest(s)?)),
+        Value::Vector(v) => Ok(Value::vector(digest(v)?)),
+        _ => bail!("The argument X of function [md5] must be a string scalar or vector"),
+    }
+}
+
+/// MD5 (RFC 1321).
+fn md5_of(input: &[u8]) -> [u8; 16] {
+    const S: [u32; 64] = [
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
+        9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,
+        15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+    ];
+    // K[i] = floor(abs(sin(i + 1)) * 2^32).
+    let k: Vec<u32> = (0..64)
+        .map(|i| (((i as f64) + 1.0).sin().abs() * 4_294_967_296.0) as u32)
+        .collect();
+    let mut msg = input.to_vec();
+    let bit_len = (input.len() as u64).wrapping_mul(8);
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bit_len.to_le_bytes());
+    let (mut a0, mut b0, mut c0, mut d0) = (
+        0x6745_2301u32,
+        0xefcd_ab89u32,
+        0x98ba_dcfeu32,
+        0x1032_5476u32,
+    );
+    for chunk in msg.chunks_exact(64) {
+        let m: Vec<u32> = chunk
+            .chunks_exact(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        let (mut a, mut b, mut c, mut d) = (a0, b0, c0, d0);
+        for i in 0..64 {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
+            a = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(f.rotate_left(S[i]));
+        }
+        a0 = a0.wrapping_add(a);
+        b0 = b0.wrapping_add(b);
+        c0 = c0.wrapping_add(c);
+        d0 = d0.wrapping_add(d);
+    }
+    let mut out = [0u8; 16];
+    for (i, w) in [a0, b0, c0, d0].iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::crc32_of;
+    use super::{crc32_of, md5_of};
+
+    #[test]
+    fn md5_agrees_with_rfc_1321() {
+        let hex = |d: [u8; 16]| d.iter().map(|b| format!("{:02x}", b)).collect::<String>();
+        assert_eq!(hex(md5_of(b"")), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(hex(md5_of(b"abc")), "900150983cd24fb0d6963f7d28e17f72");
+    }
 
     #[test]
     fn crc32_agrees_with_zlib() {
