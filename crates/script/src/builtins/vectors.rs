@@ -763,8 +763,14 @@ fn difference(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
 /// occurrence unmarked, LAST (1) the last, NONE (2) marks every duplicated value.
 fn is_duplicated(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let x = vector_arg("isDuplicated", &args[0], "X")?;
-    let keep = match args.get(1) {
-        Some(v) => int_arg("isDuplicated", v, "keep")?,
+    // keep: FIRST (0), LAST (1) or NONE (2); the constants FIRST and LAST are strings here.
+    let keep = match args.get(1).filter(|v| !v.is_void()) {
+        Some(v) => match v.as_str() {
+            Some("FIRST") => 0,
+            Some("LAST") => 1,
+            Some("NONE") => 2,
+            _ => int_arg("isDuplicated", v, "keep")?,
+        },
         None => 0,
     };
     let keys = keys_of(x);

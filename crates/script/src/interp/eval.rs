@@ -38,6 +38,8 @@ pub fn constant(name: &str) -> Option<Value> {
         "HASH" => return form(5),
         // keepDuplicates of TSDB tables (helper dfs).
         "ALL" | "LAST" | "FIRST" => return Some(Value::string(name)),
+        // isDuplicated(X, keep=NONE).
+        "NONE" => return Some(Value::string(name)),
         _ => {}
     }
     if name.chars().any(|c| c.is_ascii_lowercase()) {
