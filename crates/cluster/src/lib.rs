@@ -3,6 +3,7 @@
 
 pub mod catalog;
 mod chunk_store;
+pub mod config;
 pub mod dfs;
 pub mod scheme;
 pub mod store;

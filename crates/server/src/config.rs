@@ -283,7 +283,6 @@ const KNOWN_KEYS: &[&str] = &[
     "enableNullSafeJoin",
     "maxBlockSizeForReservedMemory",
     "TSDBVectorIndexCacheSize",
-    "workNum",
     "jobParallelismHardLimit",
     "enableConcurrentDimensionalTableWrite",
 ];
@@ -508,6 +507,11 @@ mod tests {
         assert_eq!(w.len(), 2, "{w:?}");
         assert!(w[0].contains("not a pair"));
         assert!(w[1].contains("fancyNewKey"));
+        // The seed's agent.cfg misspells workerNum: warned about, not fatal, not applied.
+        let mut w = Vec::new();
+        let c = from_pairs(&parse_text("workNum=4\n", "agent1.cfg", &mut w), &mut w).unwrap();
+        assert!(w.len() == 1 && w[0].contains("workNum"), "{w:?}");
+        assert_eq!(c.worker_num, Config::default().worker_num);
     }
 
     #[test]
