@@ -8,20 +8,21 @@
 //! drops store tablets the catalog no longer knows (drops whose store part did not run).
 //! A query's snapshot is the catalog's last CID, taken once per scan plan.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use script::dfs::{
     ColumnPredicate, ColumnSpec, CreateTable, DatabaseSpec, Dfs, DfsTableInfo, Engine,
-    PartitionLevel, PartitionRef, PartitionSelector, PartitionType, ScanPlan,
+    PartitionLevel, PartitionRef, PartitionSelector, PartitionType, PredicateOp, ScanPlan,
 };
+use script::{Env, Host, LocalHost};
+use storage::partition::{Level, Predicate};
 use value::{DataType, Table, Value, Vector};
 
 use crate::catalog::{
     Catalog, ColumnMeta, DatabaseMeta, LevelMeta, MetaCommand, MetaResponse, NewChunk, TableMeta,
 };
-use crate::scheme::{QuietEnv, Scheme};
 use crate::store::{Store, TabletSchema, Write, WriteKind};
 use crate::{err, Error, Result};
 
@@ -328,10 +329,10 @@ impl LocalDfs {
         // New VALUE partitions.
         let mut changed = false;
         for (li, level) in scheme.levels.iter().enumerate() {
-            if level.ptype != PartitionType::Value {
+            if level.partition_type() != storage::partition::PartitionType::Value {
                 continue;
             }
-            let fresh = level.new_values(cols[li])?;
+            let fresh = new_values(level, cols[li])?;
             if fresh.is_empty() || self.cfg.new_value_policy == NewValuePolicy::Skip {
                 continue;
             }
@@ -364,7 +365,7 @@ impl LocalDfs {
             .levels
             .iter()
             .zip(&cols)
-            .map(|(l, c)| l.locate(c))
+            .map(|(l, c)| locate(l, c))
             .collect::<Result<_>>()?;
         let mut groups: BTreeMap<Vec<u32>, Vec<i64>> = BTreeMap::new();
         'rows: for r in 0..rows.rows() {
@@ -463,8 +464,7 @@ impl LocalDfs {
                         Value::Vector(x) | Value::Pair(x) => (**x).clone(),
                         _ => err!("Partition values must be scalars or vectors"),
                     };
-                    let ks: std::collections::HashSet<usize> =
-                        level.locate(&col)?.into_iter().flatten().collect();
+                    let ks: HashSet<usize> = locate(level, &col)?.into_iter().flatten().collect();
                     allowed.push(Some(ks));
                 }
                 while allowed.len() < scheme.levels.len() {
@@ -559,7 +559,7 @@ impl Dfs for LocalDfs {
         let conv = value::convert::cast(values, old.ty, old.scale)?;
         let scheme = Scheme::new(std::slice::from_ref(l)).map_err(script_err)?;
         let add = match l.ptype {
-            PartitionType::Value => scheme.levels[0].new_values(&conv).map_err(script_err)?,
+            PartitionType::Value => new_values(&scheme.levels[0], &conv).map_err(script_err)?,
             PartitionType::Range => {
                 // New boundaries past the last one extend the range.
                 let last = old.len() - 1;
@@ -1012,5 +1012,221 @@ impl Dfs for LocalDfs {
                 Vector::from_i64(DataType::Long, bytes),
             ],
         ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partition schemes: `storage::partition` over the levels as scripts give them.
+
+/// A database's partition levels, as `storage::partition` places rows, names partitions and
+/// prunes them.
+struct Scheme {
+    levels: Vec<Level>,
+}
+
+/// A scheme value as a vector (VALUE, RANGE, one LIST element, HASH's `[type, buckets]`).
+fn scheme_vector(v: &Value) -> Result<Vector> {
+    match v {
+        Value::Vector(x) | Value::Pair(x) => Ok((**x).clone()),
+        Value::Scalar(x) => Ok(x.clone()),
+        _ => err!("A partition scheme must be a vector"),
+    }
+}
+
+fn level_of(l: &PartitionLevel) -> Result<Level> {
+    Ok(match l.ptype {
+        PartitionType::Value => Level::value(scheme_vector(&l.scheme)?)?,
+        PartitionType::Range => Level::range(scheme_vector(&l.scheme)?)?,
+        PartitionType::Hash => {
+            let v = scheme_vector(&l.scheme)?;
+            let code = v.get(0).as_i64().unwrap_or(0);
+            let ty = DataType::from_code((code & 0xFF) as u8).unwrap_or(DataType::Int);
+            let buckets = v.get(1).as_i64().unwrap_or(0).max(1) as usize;
+            Level::hash(ty, buckets)?
+        }
+        PartitionType::List => {
+            let Value::Vector(items) = &l.scheme else {
+                err!("The partition scheme of a LIST domain must be a tuple");
+            };
+            let mut lists: Vec<Vector> = Vec::with_capacity(items.len());
+            for i in 0..items.len() {
+                let v = scheme_vector(&items.get(i))?;
+                let v = match lists.first() {
+                    Some(f) if f.ty != v.ty => match comparable(&v, f.ty) {
+                        Some(v) => v,
+                        None => err!("The lists of a LIST domain must have one type"),
+                    },
+                    _ => v,
+                };
+                lists.push(v);
+            }
+            Level::list(lists)?
+        }
+        PartitionType::Seq | PartitionType::Compo => {
+            err!("Unsupported partition level {}", l.ptype.name())
+        }
+    })
+}
+
+impl Scheme {
+    fn new(levels: &[PartitionLevel]) -> Result<Scheme> {
+        Ok(Scheme {
+            levels: levels.iter().map(level_of).collect::<Result<_>>()?,
+        })
+    }
+
+    /// DolphinDB's path of a partition: `/20170807/Key3`.
+    fn path(&self, keys: &[u32]) -> String {
+        let mut p = String::new();
+        for (l, k) in self.levels.iter().zip(keys) {
+            p.push('/');
+            p.push_str(&l.name(*k as usize));
+        }
+        p
+    }
+
+    /// Whether a partition is among the allowed ones of every level (None = any).
+    fn matches(&self, keys: &[u32], allowed: &[Option<HashSet<usize>>]) -> bool {
+        keys.iter().zip(allowed).all(|(k, a)| {
+            a.as_ref()
+                .map(|s| s.contains(&(*k as usize)))
+                .unwrap_or(true)
+        })
+    }
+
+    /// Per level (partitioned by `columns`, one per level), the partitions that may hold rows
+    /// meeting every predicate; None when the predicates do not narrow the level.
+    fn allowed(
+        &self,
+        columns: &[String],
+        preds: &[ColumnPredicate],
+    ) -> Vec<Option<HashSet<usize>>> {
+        self.levels
+            .iter()
+            .zip(columns)
+            .map(|(l, c)| {
+                let mut out: Option<HashSet<usize>> = None;
+                for p in preds.iter().filter(|p| p.column.eq_ignore_ascii_case(c)) {
+                    let Some(pred) = predicate_of(&p.op, l.data_type()) else {
+                        continue;
+                    };
+                    let Ok(keep) = l.prune(&pred) else {
+                        continue;
+                    };
+                    let keep: HashSet<usize> = keep.into_iter().collect();
+                    out = Some(match out {
+                        Some(o) => o.intersection(&keep).copied().collect(),
+                        None => keep,
+                    });
+                }
+                out
+            })
+            .collect()
+    }
+}
+
+/// `x` as `ty` when comparing it with values of `ty` keeps its meaning: same type, text and
+/// text, integers and integers, dates (or times of day) and dates of another unit, which
+/// convert by flooring. None otherwise (a DOUBLE constant against an INT scheme, ...).
+fn comparable(x: &Vector, ty: DataType) -> Option<Vector> {
+    use DataType::*;
+    if x.ty == ty {
+        return Some(x.clone());
+    }
+    let dated = |t: DataType| {
+        matches!(
+            t,
+            Date | Month | DateTime | DateHour | Timestamp | NanoTimestamp
+        )
+    };
+    let clock = |t: DataType| matches!(t, Time | Minute | Second | NanoTime);
+    let integral = |t: DataType| t.is_integral() && !t.is_temporal();
+    let both = |f: &dyn Fn(DataType) -> bool| f(x.ty) && f(ty);
+    if both(&|t: DataType| t.is_literal()) {
+        return Some(x.clone());
+    }
+    if both(&integral) || both(&dated) || both(&clock) || x.ty == Void {
+        return value::convert::cast(x, ty, 0).ok();
+    }
+    None
+}
+
+fn constant(v: &Value, ty: DataType) -> Option<Vector> {
+    let x = match v {
+        Value::Scalar(x) => x.clone(),
+        Value::Vector(x) | Value::Pair(x) => (**x).clone(),
+        _ => return None,
+    };
+    comparable(&x, ty)
+}
+
+/// A `where` condition as a pruning predicate on a level of type `ty` (strict bounds are
+/// kept inclusive: pruning only has to keep every partition that may match).
+fn predicate_of(op: &PredicateOp, ty: DataType) -> Option<Predicate> {
+    Some(match op {
+        PredicateOp::Eq(v) => Predicate::In(constant(v, ty)?),
+        PredicateOp::In(v) => Predicate::In(comparable(v, ty)?),
+        PredicateOp::Between(a, b) => Predicate::Range {
+            lo: Some(constant(a, ty)?),
+            hi: Some(constant(b, ty)?),
+        },
+        PredicateOp::Lt(v) | PredicateOp::Le(v) => Predicate::Range {
+            lo: None,
+            hi: Some(constant(v, ty)?),
+        },
+        PredicateOp::Gt(v) | PredicateOp::Ge(v) => Predicate::Range {
+            lo: Some(constant(v, ty)?),
+            hi: None,
+        },
+    })
+}
+
+/// The partition of each row of a partitioning column on one level.
+fn locate(level: &Level, col: &Vector) -> Result<Vec<Option<usize>>> {
+    level.locate(col).map_err(|_| {
+        Error(format!(
+            "The partitioning column of type {} doesn't match the partition scheme of type {}",
+            col.ty.name(),
+            level.data_type().name()
+        ))
+    })
+}
+
+/// Values of a partitioning column that no VALUE partition holds yet.
+fn new_values(level: &Level, col: &Vector) -> Result<Vector> {
+    level.new_values(col).map_err(|_| {
+        Error(format!(
+            "The partitioning column of type {} doesn't match the partition scheme of type {}",
+            col.ty.name(),
+            level.data_type().name()
+        ))
+    })
+}
+
+/// An environment for calling pure built-ins from Rust.
+#[derive(Default)]
+struct QuietEnv {
+    host: LocalHost,
+}
+
+impl Env for QuietEnv {
+    fn call(&mut self, f: &Value, args: &[Value]) -> script::Result<Value> {
+        match f {
+            Value::Object(o) => match script::builtins::lookup(&o.describe()) {
+                Some(b) => (b.f)(self, args),
+                None => Err(script::Error::new("Can't call a function here")),
+            },
+            _ => Err(script::Error::new("Can't call a function here")),
+        }
+    }
+    fn print(&mut self, _text: &str) {}
+    fn get_var(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    fn set_var(&mut self, _name: &str, _v: Value) -> script::Result<()> {
+        Ok(())
+    }
+    fn host(&self) -> &dyn Host {
+        &self.host
     }
 }

@@ -5,7 +5,6 @@ pub mod catalog;
 mod chunk_store;
 pub mod config;
 pub mod dfs;
-pub mod scheme;
 pub mod store;
 
 /// The crate's error: DolphinDB's text, passed to scripts unchanged.

@@ -8,7 +8,10 @@
 //! Names: VALUE and RANGE elements print like `string(x)` without `.`, `:` and `T`, so DATE
 //! 2022.01.01 is `20220101`, MONTH 2022.01M is `202201M`, an INT 3 is `3`, a SYMBOL is itself;
 //! RANGE partitions are `<low>_<high>`; HASH partitions are `Key0`..`Key<n-1>`; LIST partitions
-//! are `List0`..; a COMPO path joins the levels: `/20220101/Key3`.
+//! are `List0`..; a COMPO path joins the levels: `/20220101/Key3`. DolphinDB's documentation
+//! shows `/testDB/10`, `/200001M`, `/20170807/0_50` and `/20200102/Key94`; `List<i>` follows
+//! the same pattern (not shown there). Rows go to HASH partitions as DolphinDB's `hashBucket`
+//! puts them (`hash_bucket`).
 
 use std::collections::HashMap;
 
@@ -221,7 +224,8 @@ impl Level {
     }
 
     pub fn hash(ty: DataType, buckets: usize) -> Result<Level> {
-        if !partition_type_ok(ty) {
+        let wide = matches!(ty, DataType::Uuid | DataType::IpAddr | DataType::Int128);
+        if !partition_type_ok(ty) && !wide {
             invalid!("A HASH partition scheme cannot be of type {}", ty.name());
         }
         if buckets == 0 || buckets > PARTITIONS_MAX {
@@ -320,6 +324,27 @@ impl Level {
         })
     }
 
+    /// The distinct values of `column` (converted to the level's type) that no VALUE
+    /// partition holds yet, in order of first appearance; nulls are left out.
+    pub fn new_values(&self, column: &Vector) -> Result<Vector> {
+        let col = to_type(column, self.data_type())?;
+        let Level::Value { index, .. } = self else {
+            return Ok(col.take(&[]));
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut idx = Vec::new();
+        for i in 0..col.len() {
+            if col.is_null(i) {
+                continue;
+            }
+            let k = col.key_at(i);
+            if !index.contains_key(&k) && seen.insert(k) {
+                idx.push(i as i64);
+            }
+        }
+        Ok(col.take(&idx))
+    }
+
     /// Adds VALUE partitions for the distinct values of `column` that have none; returns
     /// how many were added. Other levels cannot grow this way.
     pub fn add_values(&mut self, column: &Vector) -> Result<usize> {
@@ -412,15 +437,17 @@ pub enum Predicate {
     },
 }
 
-/// DolphinDB's `hashBucket`: integers (and temporals, by their raw value) modulo the bucket
-/// count; strings by a 32-bit MurmurHash3 of their bytes.
+/// DolphinDB's `hashBucket`, which places rows in HASH partitions: integral and temporal
+/// values by their raw value modulo the bucket count; strings and symbols by the 32-bit
+/// MurmurHash2 (seed 0) of their bytes modulo the count (this reproduces DolphinDB's documented
+/// `hashBucket(`AAPL`TSLA`GS`MS`GE`BA`UAL`WMT, 10)`); UUID, IPADDR and INT128 by the hash
+/// of their 16 little-endian bytes. `script`'s `hashBucket` built-in computes the same.
 pub fn hash_bucket(v: &Vector, i: usize, buckets: usize) -> usize {
     let b = buckets.max(1) as i64;
+    let by_hash = |h: u32| (h as u64 % b as u64) as usize;
     match &v.data {
-        Data::Str(_) | Data::Sym(_) => {
-            let s = v.str_at(i).unwrap_or("");
-            (murmur3_32(s.as_bytes(), 0) as u64 % buckets.max(1) as u64) as usize
-        }
+        Data::Str(_) | Data::Sym(_) => by_hash(murmur2(v.str_at(i).unwrap_or("").as_bytes())),
+        Data::I128(x) => by_hash(murmur2(&x[i].to_le_bytes())),
         Data::I8(x) => (x[i] as i64).rem_euclid(b) as usize,
         Data::I16(x) => (x[i] as i64).rem_euclid(b) as usize,
         Data::I32(x) => (x[i] as i64).rem_euclid(b) as usize,
@@ -429,33 +456,32 @@ pub fn hash_bucket(v: &Vector, i: usize, buckets: usize) -> usize {
     }
 }
 
-fn murmur3_32(data: &[u8], seed: u32) -> u32 {
-    const C1: u32 = 0xcc9e_2d51;
-    const C2: u32 = 0x1b87_3593;
-    let mut h = seed;
-    let chunks = data.chunks_exact(4);
-    let tail = chunks.remainder();
-    for c in chunks {
+/// MurmurHash2, 32-bit, seed 0.
+pub fn murmur2(data: &[u8]) -> u32 {
+    const M: u32 = 0x5bd1_e995;
+    let mut h: u32 = data.len() as u32;
+    let mut chunks = data.chunks_exact(4);
+    for c in &mut chunks {
         let mut k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
-        h ^= k;
-        h = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+        k = k.wrapping_mul(M);
+        k ^= k >> 24;
+        k = k.wrapping_mul(M);
+        h = h.wrapping_mul(M) ^ k;
     }
-    let mut k = 0u32;
-    for (j, b) in tail.iter().enumerate() {
-        k |= (*b as u32) << (8 * j);
+    let rem = chunks.remainder();
+    if rem.len() >= 3 {
+        h ^= (rem[2] as u32) << 16;
     }
-    if !tail.is_empty() {
-        k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
-        h ^= k;
+    if rem.len() >= 2 {
+        h ^= (rem[1] as u32) << 8;
     }
-    h ^= data.len() as u32;
-    h ^= h >> 16;
-    h = h.wrapping_mul(0x85eb_ca6b);
+    if !rem.is_empty() {
+        h ^= rem[0] as u32;
+        h = h.wrapping_mul(M);
+    }
     h ^= h >> 13;
-    h = h.wrapping_mul(0xc2b2_ae35);
-    h ^= h >> 16;
-    h
+    h = h.wrapping_mul(M);
+    h ^ (h >> 15)
 }
 
 /// A database's partition scheme: one level, or two or three for COMPO.

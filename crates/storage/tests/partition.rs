@@ -185,3 +185,45 @@ fn compo_two_and_three_levels() {
     assert_eq!(located(&s3, &[&c1, &c2, &c3]), [Some(vec![0, 0, 0])]);
     assert!(PartitionScheme::compo(vec![Level::hash(DataType::Int, 2).unwrap()]).is_err());
 }
+
+/// HASH partitions of strings and symbols are DolphinDB's: `hashBucket` (MurmurHash2, seed 0)
+/// gives its documented `hashBucket(`AAPL`TSLA`GS`MS`GE`BA`UAL`WMT, 10)` =
+/// `[9,4,1,8,3,7,5,2]`, and integers `hashBucket(34 45 67, 10)` = `[4,5,7]`.
+#[test]
+fn hash_buckets_are_dolphindbs() {
+    let s = single(Level::hash(DataType::Symbol, 10).unwrap());
+    let col = Vector::from_symbols(&["AAPL", "TSLA", "GS", "MS", "GE", "BA", "UAL", "WMT"]);
+    let got: Vec<u32> = located(&s, &[&col])
+        .into_iter()
+        .map(|k| k.unwrap()[0])
+        .collect();
+    assert_eq!(got, [9, 4, 1, 8, 3, 7, 5, 2]);
+    assert_eq!(s.path(&PartitionKey::single(9)), "/Key9");
+    let s = single(Level::hash(DataType::String, 10).unwrap());
+    let col = Vector::from_strings(vec!["AAPL".into(), "WMT".into()]);
+    assert_eq!(located(&s, &[&col]), [Some(vec![9]), Some(vec![2])]);
+    let s = single(Level::hash(DataType::Int, 10).unwrap());
+    assert_eq!(
+        located(&s, &[&ints(&[34, 45, 67])]),
+        [Some(vec![4]), Some(vec![5]), Some(vec![7])]
+    );
+    // UUIDs hash too (HASH is the only scheme that takes them).
+    let u = single(Level::hash(DataType::Uuid, 5).unwrap());
+    let col = Vector {
+        ty: DataType::Uuid,
+        scale: 0,
+        data: value::Data::I128(vec![1, 1, 77]),
+    };
+    let k = located(&u, &[&col]);
+    assert_eq!(k[0], k[1]);
+    assert!(Level::value(col).is_err());
+}
+
+#[test]
+fn new_value_partitions_are_the_unknown_distinct_values() {
+    let l = Level::value(ints(&[1, 2, 3])).unwrap();
+    let fresh = l.new_values(&ints(&[5, 2, 4, 5, i32::MIN])).unwrap();
+    assert_eq!(fresh.i64_at(0), Some(5));
+    assert_eq!(fresh.i64_at(1), Some(4));
+    assert_eq!(fresh.len(), 2);
+}

@@ -6,10 +6,11 @@
 //! sums, averages and deviations DOUBLE, `count` INT, `min`/`max`/`first`/`last` keep the
 //! column's type, and a group without a non-null value gives null (0 for `count`).
 //!
-//! Distributed execution (DESIGN.md §3): a partition computes partial states and the entry
-//! node merges them. `count`, `sum`, `min`, `max` merge as themselves (counts add up), `avg`
-//! ships `sum` and `count`, `std`/`var` ship `count`, `sum` and `sum2` (or mean and M2),
-//! `first`/`last` ship the value with its partition order. `Fast::partials` names them.
+//! Distributed execution (DESIGN.md §3): a partition computes partial states (`partial`) and
+//! the entry node merges them (`combine`). `count`, `sum`, `min`, `max` merge as themselves
+//! (counts add up), `avg` ships `sum` and `count`, `std`/`var` ship count, mean and the sum of
+//! squared deviations, `first`/`last` ship the partition's value (partitions are merged in
+//! table order, so the first partial of a group is its first row's).
 
 use value::{null, Data, DataType, Vector};
 
@@ -54,25 +55,6 @@ impl Fast {
             ("wavg", 2) => Fast::Wavg,
             _ => return None,
         })
-    }
-
-    /// The partial aggregates a partition would compute for this one (map step); the reduce
-    /// step combines them (see the module comment).
-    #[allow(dead_code)]
-    pub fn partials(self) -> &'static [&'static str] {
-        match self {
-            Fast::Count | Fast::Size => &["count"],
-            Fast::Sum => &["sum"],
-            Fast::Sum2 => &["sum2"],
-            Fast::Avg => &["sum", "count"],
-            Fast::Min => &["min"],
-            Fast::Max => &["max"],
-            Fast::First => &["first"],
-            Fast::Last => &["last"],
-            Fast::Std | Fast::Var | Fast::Stdp | Fast::Varp => &["count", "sum", "sum2"],
-            Fast::Wsum => &["wsum"],
-            Fast::Wavg => &["wsum", "sumOfWeights"],
-        }
     }
 }
 
@@ -404,6 +386,191 @@ pub fn run(f: Fast, args: &[&Vector], ids: &[u32], n: usize) -> Option<Vector> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Map/reduce over partitions: partial states and their merge.
+
+/// Count, mean and sum of squared deviations per group (two passes, as `var_kernel`).
+fn moments<T: Elem>(s: &[T], ids: &[u32], n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (sum, cnt) = sums(s, ids, n, true);
+    let mean: Vec<f64> = sum
+        .iter()
+        .zip(&cnt)
+        .map(|(s, &c)| if c > 0 { s / c as f64 } else { 0.0 })
+        .collect();
+    let mut m2 = vec![0f64; n];
+    for (&x, &g) in s.iter().zip(ids) {
+        if !x.is_null() {
+            let d = x.f() - mean[g as usize];
+            m2[g as usize] += d * d;
+        }
+    }
+    (cnt.into_iter().map(|c| c as f64).collect(), mean, m2)
+}
+
+/// The partial states of aggregate `f` per group of one partition (the map step), merged by
+/// [`combine`] once the partitions' groups are put together. `count(*)` is `Size` without
+/// arguments. None when the kernels do not handle these argument types (the caller then
+/// computes the aggregate over all rows at once).
+///
+/// States: `count`/`size` -> count; `sum`, `sum2`, `min`, `max`, `first`, `last`, `wsum` ->
+/// themselves; `avg` -> sum and count; `std`/`var`/`stdp`/`varp` -> count, mean and the sum of
+/// squared deviations from the mean; `wavg` -> sum of value x weight and sum of weights.
+pub fn partial(f: Fast, args: &[&Vector], ids: &[u32], n: usize) -> Option<Vec<Vector>> {
+    if f == Fast::Size && args.is_empty() {
+        let mut c = vec![0i32; n];
+        for &g in ids {
+            c[g as usize] += 1;
+        }
+        return Some(vec![Vector::from_i32(DataType::Int, c)]);
+    }
+    let x = *args.first()?;
+    if x.len() != ids.len() {
+        return None;
+    }
+    match f {
+        Fast::Avg => {
+            if !plain_numeric(x.ty) {
+                return None;
+            }
+            Some(vec![
+                run(Fast::Sum, args, ids, n)?,
+                run(Fast::Count, args, ids, n)?,
+            ])
+        }
+        Fast::Std | Fast::Var | Fast::Stdp | Fast::Varp => {
+            if !plain_numeric(x.ty) {
+                return None;
+            }
+            let (c, mean, m2) = numeric_slice!(&x.data, s => moments(s, ids, n))?;
+            Some(vec![
+                Vector::from_f64(c),
+                Vector::from_f64(mean),
+                Vector::from_f64(m2),
+            ])
+        }
+        Fast::Wavg => {
+            let w = *args.get(1)?;
+            if !plain_numeric(x.ty) || !plain_numeric(w.ty) || w.len() != ids.len() {
+                return None;
+            }
+            let (xw, ws, cnt) = numeric_slice!(&x.data, a => {
+                numeric_slice!(&w.data, b => weighted(a, b, ids, n))
+            })??;
+            let none = |v: Vec<f64>| -> Vector {
+                doubles(
+                    v.into_iter()
+                        .zip(&cnt)
+                        .map(|(x, &c)| if c > 0 { x } else { f64::NAN })
+                        .collect(),
+                )
+            };
+            Some(vec![none(xw), none(ws)])
+        }
+        _ => Some(vec![run(f, args, ids, n)?]),
+    }
+}
+
+/// Per group, the sum of the non-null values of a partial column as f64 and whether there
+/// was one.
+fn partial_sums(v: &Vector, ids: &[u32], n: usize) -> Option<(Vec<f64>, Vec<u32>)> {
+    let float = matches!(v.ty, DataType::Float | DataType::Double);
+    numeric_slice!(&v.data, s => sums(s, ids, n, float))
+}
+
+/// The reduce step: merges the partial states of [`partial`] (rows of several partitions,
+/// regrouped into `n` groups by `ids`) into the aggregate's value per group, with the type
+/// the one-pass kernel gives over all rows at once.
+pub fn combine(f: Fast, parts: &[&Vector], ids: &[u32], n: usize) -> Option<Vector> {
+    let p = *parts.first()?;
+    if p.len() != ids.len() {
+        return None;
+    }
+    match f {
+        Fast::Count | Fast::Size => {
+            let s = run(Fast::Sum, &[p], ids, n)?;
+            let Data::I64(v) = &s.data else {
+                return None;
+            };
+            let c = v
+                .iter()
+                .map(|&x| if x == null::I64 { 0 } else { x as i32 })
+                .collect();
+            Some(Vector::from_i32(DataType::Int, c))
+        }
+        Fast::Sum | Fast::Sum2 | Fast::Wsum => run(Fast::Sum, &[p], ids, n),
+        Fast::Min | Fast::Max | Fast::First | Fast::Last => run(f, &[p], ids, n),
+        Fast::Avg => {
+            let c = *parts.get(1)?;
+            // Integral sums add up exactly (i128), as the one-pass kernel sums them.
+            let sum: Vec<f64> = match &p.data {
+                Data::I64(s) => {
+                    let mut acc = vec![0i128; n];
+                    for (&x, &g) in s.iter().zip(ids) {
+                        if x != null::I64 {
+                            acc[g as usize] += x as i128;
+                        }
+                    }
+                    acc.into_iter().map(|a| a as f64).collect()
+                }
+                _ => partial_sums(p, ids, n)?.0,
+            };
+            let (cnt, _) = partial_sums(c, ids, n)?;
+            Some(doubles(
+                sum.into_iter()
+                    .zip(cnt)
+                    .map(|(s, c)| if c > 0.0 { s / c } else { f64::NAN })
+                    .collect(),
+            ))
+        }
+        Fast::Std | Fast::Var | Fast::Stdp | Fast::Varp => {
+            let (Data::F64(c), Data::F64(mean), Data::F64(m2)) =
+                (&p.data, &parts.get(1)?.data, &parts.get(2)?.data)
+            else {
+                return None;
+            };
+            // Chan et al.: merge (count, mean, M2) of the parts of each group.
+            let mut acc = vec![(0f64, 0f64, 0f64); n];
+            for r in 0..ids.len() {
+                let (nb, mb, qb) = (c[r], mean[r], m2[r]);
+                if nb == 0.0 {
+                    continue;
+                }
+                let a = &mut acc[ids[r] as usize];
+                let total = a.0 + nb;
+                let delta = mb - a.1;
+                a.2 += qb + delta * delta * a.0 * nb / total;
+                a.1 += delta * nb / total;
+                a.0 = total;
+            }
+            let sample = matches!(f, Fast::Std | Fast::Var);
+            let root = matches!(f, Fast::Std | Fast::Stdp);
+            Some(doubles(
+                acc.into_iter()
+                    .map(|(cnt, _, q)| {
+                        let d = if sample { cnt - 1.0 } else { cnt };
+                        if cnt == 0.0 || d <= 0.0 {
+                            f64::NAN
+                        } else if root {
+                            (q / d).sqrt()
+                        } else {
+                            q / d
+                        }
+                    })
+                    .collect(),
+            ))
+        }
+        Fast::Wavg => {
+            let (xw, has) = partial_sums(p, ids, n)?;
+            let (ws, _) = partial_sums(parts.get(1)?, ids, n)?;
+            Some(doubles(
+                (0..n)
+                    .map(|g| if has[g] > 0 { xw[g] / ws[g] } else { f64::NAN })
+                    .collect(),
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -491,5 +658,92 @@ mod tests {
             }
         }
         let _ = Table::default();
+    }
+
+    /// Partial states of row chunks, merged, give what the kernel gives over all rows.
+    #[test]
+    fn partials_merge_to_the_one_pass_result() {
+        let rows = 200usize;
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let keys: Vec<i32> = (0..rows).map(|_| (next() % 7) as i32).collect();
+        let ints: Vec<i32> = (0..rows)
+            .map(|_| match next() % 10 {
+                0 => null::I32,
+                v => (next() % 1000) as i32 - 500 + v as i32,
+            })
+            .collect();
+        let dbls: Vec<f64> = (0..rows)
+            .map(|_| match next() % 9 {
+                0 => null::F64,
+                _ => (next() % 100_000) as f64 / 7.0 - 5000.0,
+            })
+            .collect();
+        let cols = [
+            Vector::from_i32(DataType::Int, ints.clone()),
+            Vector::from_f64(dbls.clone()),
+            Vector::from_i32(DataType::Date, ints),
+        ];
+        let w = Vector::from_i32(DataType::Int, (0..rows).map(|i| (i % 5) as i32).collect());
+        let key = Vector::from_i32(DataType::Int, keys.clone());
+        let names = [
+            "count", "size", "sum", "sum2", "avg", "min", "max", "first", "last", "std", "var",
+            "stdp", "varp", "wsum", "wavg",
+        ];
+        let cuts = [0usize, 13, 13, 90, 150, 200];
+        let whole = crate::sql::keys::group_ids(&[&key], rows);
+        for col in &cols {
+            for name in names {
+                let two = matches!(name, "wsum" | "wavg");
+                let f = Fast::of(name, if two { 2 } else { 1 }).expect("fast");
+                let args: Vec<&Vector> = if two { vec![col, &w] } else { vec![col] };
+                let Some(want) = run(f, &args, &whole.ids, whole.n) else {
+                    assert!(partial(f, &args, &whole.ids, whole.n).is_none(), "{name}");
+                    continue;
+                };
+                // Map: per chunk, its own group ids and partial states with the group keys.
+                let mut pkeys = Vector::empty(DataType::Int);
+                let mut pstates: Vec<Vector> = Vec::new();
+                for c in cuts.windows(2) {
+                    let idx: Vec<i64> = (c[0] as i64..c[1] as i64).collect();
+                    let k = key.take(&idx);
+                    let g = crate::sql::keys::group_ids(&[&k], idx.len());
+                    let sub: Vec<Vector> = args.iter().map(|a| a.take(&idx)).collect();
+                    let subr: Vec<&Vector> = sub.iter().collect();
+                    let st = partial(f, &subr, &g.ids, g.n).expect("partial");
+                    let first: Vec<i64> = g.first.iter().map(|&r| r as i64).collect();
+                    assert!(pkeys.extend(&k.take(&first)));
+                    if pstates.is_empty() {
+                        pstates = st;
+                    } else {
+                        for (a, b) in pstates.iter_mut().zip(&st) {
+                            assert!(a.extend(b));
+                        }
+                    }
+                }
+                // Reduce: regroup by key (the whole grouping numbers groups by first
+                // appearance, and so does this one: chunks are in row order).
+                let g = crate::sql::keys::group_ids(&[&pkeys], pkeys.len());
+                assert_eq!(g.n, whole.n);
+                let refs: Vec<&Vector> = pstates.iter().collect();
+                let got = combine(f, &refs, &g.ids, g.n).expect("combine");
+                assert_eq!((got.ty, got.len()), (want.ty, want.len()), "{name}");
+                for i in 0..want.len() {
+                    match (want.f64_at(i), got.f64_at(i)) {
+                        (Some(a), Some(b)) => assert!(
+                            (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                            "{name} over {:?}: {a} vs {b}",
+                            col.ty
+                        ),
+                        (a, b) => assert_eq!(a, b, "{name} over {:?} group {i}", col.ty),
+                    }
+                }
+            }
+        }
     }
 }

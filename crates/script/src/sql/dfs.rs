@@ -16,7 +16,6 @@ use value::{Table, Value, Vector};
 
 use super::expr::names_in;
 use super::frame::Frame;
-use super::source::Source;
 use crate::ast::*;
 use crate::builtins::Env;
 use crate::dfs::{
@@ -48,53 +47,9 @@ pub(crate) fn handle_of(ip: &mut Interpreter, e: &Expr) -> Result<Option<DfsTabl
     Ok(as_table_handle(&v).cloned())
 }
 
-/// The `from` clause as a source when it is a DFS table: its rows that the query may need.
-pub(crate) fn source(ip: &mut Interpreter, s: &SelectStmt) -> Result<Option<Source>> {
-    let Some(FromClause::Table(e, alias)) = &s.from else {
-        return Ok(None);
-    };
-    let Some(h) = handle_of(ip, e)? else {
-        return Ok(None);
-    };
-    let dfs = dfs_of(ip.host())?;
-    let info = dfs.table(&h.db, &h.table)?;
-    let preds = predicates(
-        ip,
-        &s.where_,
-        &info
-            .columns
-            .iter()
-            .map(|c| c.name.clone())
-            .collect::<Vec<_>>(),
-    );
-    let plan = dfs.plan_scan(&h.db, &h.table, &preds)?;
-    let columns = needed_columns(s, &plan);
-    let table = read_all(ip, &dfs, &plan, &columns)?;
-    let qual = match (alias, e) {
-        (Some(a), _) => Some(a.clone()),
-        (None, Expr::Var(n)) => Some(n.clone()),
-        (None, Expr::Alias(_, n)) => Some(n.clone()),
-        _ => Some(h.table.clone()),
-    };
-    let quals = qual
-        .map(|q| {
-            let cols = table
-                .names
-                .iter()
-                .map(|n| (n.to_ascii_lowercase(), n.clone()))
-                .collect();
-            vec![(q.to_ascii_lowercase(), cols)]
-        })
-        .unwrap_or_default();
-    Ok(Some(Source {
-        table: Arc::new(table),
-        quals,
-    }))
-}
-
 /// The columns a select mentions, in table order (all for `*`; one when it mentions none,
 /// so `count(*)` still sees the rows).
-fn needed_columns(s: &SelectStmt, plan: &ScanPlan) -> Vec<String> {
+pub(super) fn needed_columns(s: &SelectStmt, plan: &ScanPlan) -> Vec<String> {
     let mut exprs: Vec<&Expr> = s.items.iter().map(|i| &i.expr).collect();
     exprs.extend(s.where_.iter());
     exprs.extend(s.group.iter().map(|i| &i.expr));
@@ -129,7 +84,7 @@ fn needed_columns(s: &SelectStmt, plan: &ScanPlan) -> Vec<String> {
 }
 
 /// How many threads read partitions: `localExecutors` (else the machine's cores), bounded.
-fn scan_threads(ip: &Interpreter, parts: usize) -> usize {
+pub(super) fn scan_threads(ip: &Interpreter, parts: usize) -> usize {
     let configured = ip
         .host()
         .config("localExecutors")

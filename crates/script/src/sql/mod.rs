@@ -16,6 +16,7 @@
 
 pub mod agg;
 mod dfs;
+mod distributed;
 mod dml;
 pub mod expr;
 mod frame;

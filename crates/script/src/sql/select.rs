@@ -20,11 +20,17 @@ use crate::{Error, Result};
 
 /// Runs `select` / `exec`.
 pub fn execute_select(ip: &mut Interpreter, s: &SelectStmt) -> Result<Value> {
-    // A DFS table: its pruned partitions' needed columns (helper dfs).
-    let src = match super::dfs::source(ip, s)? {
-        Some(src) => src,
-        None => source::resolve(ip, s.from.as_ref())?,
-    };
+    // A DFS table: map/reduce over its pruned partitions, or their rows read whole (helper
+    // dfs, sql/distributed.rs).
+    if let Some(v) = super::distributed::select(ip, s)? {
+        return Ok(v);
+    }
+    let src = source::resolve(ip, s.from.as_ref())?;
+    run(ip, s, src)
+}
+
+/// Runs `select` / `exec` over a resolved source.
+pub(super) fn run(ip: &mut Interpreter, s: &SelectStmt, src: Source) -> Result<Value> {
     let s = prepare(ip, s, &src)?;
     let mut frame = Frame::new(src.table.clone());
     frame.filter(ip, &s.where_)?;
@@ -93,7 +99,7 @@ fn item_exprs(items: &[SelectItem]) -> Vec<&Expr> {
 }
 
 /// The column names of an item aliased with several names (`as `a`b`c`).
-fn multi_names(alias: &str) -> Option<Vec<String>> {
+pub(super) fn multi_names(alias: &str) -> Option<Vec<String>> {
     alias
         .contains('`')
         .then(|| alias.split('`').map(|s| s.to_string()).collect())
@@ -138,7 +144,11 @@ fn limit_range(
 }
 
 /// The range of rows `top`/`limit` keep of `rows` rows (all when neither is given).
-fn row_range(ip: &mut Interpreter, s: &SelectStmt, rows: usize) -> Result<(usize, usize)> {
+pub(super) fn row_range(
+    ip: &mut Interpreter,
+    s: &SelectStmt,
+    rows: usize,
+) -> Result<(usize, usize)> {
     if let Some(top) = &s.top {
         return top_range(ip, top, rows);
     }
@@ -148,7 +158,7 @@ fn row_range(ip: &mut Interpreter, s: &SelectStmt, rows: usize) -> Result<(usize
     Ok((0, rows))
 }
 
-fn slice_rows(t: Table, range: (usize, usize)) -> Table {
+pub(super) fn slice_rows(t: Table, range: (usize, usize)) -> Table {
     if range == (0, t.rows()) {
         return t;
     }
@@ -170,7 +180,7 @@ pub fn order_by(
 
 /// Sorts `result` by `order` and keeps the rows in `range` of the sorted order (only those
 /// are fully sorted).
-fn order_by_range(
+pub(super) fn order_by_range(
     ip: &mut Interpreter,
     result: Table,
     order: &[OrderItem],
@@ -242,7 +252,7 @@ pub fn distinct_rows(t: Table) -> Table {
 }
 
 /// The final shape: `exec` of one column gives the column itself.
-fn finish(s: &SelectStmt, t: Table, scalar: bool) -> Value {
+pub(super) fn finish(s: &SelectStmt, t: Table, scalar: bool) -> Value {
     if s.exec && t.cols() == 1 {
         let col = t.columns[0].clone();
         if scalar && col.len() == 1 {
