@@ -107,11 +107,13 @@ fn parse_row(line: &str, columns: &[Column]) -> Result<NodeEntry, String> {
                         format!("invalid site [{field}], expected host:port:alias")
                     })?)
             }
-            Column::Mode => mode = Some(NodeMode::parse(field).ok_or_else(|| {
-                format!(
+            Column::Mode => {
+                mode = Some(NodeMode::parse(field).ok_or_else(|| {
+                    format!(
                     "invalid mode [{field}], expected controller, agent, datanode or computenode"
                 )
-            })?),
+                })?)
+            }
             Column::ComputeGroup => entry_group = field.to_string(),
             Column::Zone => entry_zone = field.to_string(),
             Column::Other => {}

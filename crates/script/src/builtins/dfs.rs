@@ -61,6 +61,7 @@ pub fn functions() -> Vec<Builtin> {
         builtin("getChunksMeta", 0, 2, Kind::Other, get_tablets_meta),
         builtin("sqlDS", 1, 2, Kind::Other, sql_ds),
         builtin("mr", 2, 5, Kind::Other, mr),
+        builtin("getChunkPath", 1, 1, Kind::Other, get_chunk_path),
     ]
 }
 
@@ -902,7 +903,25 @@ fn sql_ds(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         };
         return Ok(Value::tuple(vec![Value::Object(Arc::new(ds))]));
     };
-    let plan = Arc::new(dfs_of(env.host())?.plan_scan(&h.db, &h.table, &[])?);
+    // Pruned by the `where` conditions on partitioning columns, as a query is.
+    let dfs = dfs_of(env.host())?;
+    let columns: Vec<String> = dfs
+        .table(&h.db, &h.table)?
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let preds = {
+        let mut eval = |e: &Expr| -> Option<Value> {
+            match e {
+                Expr::Const(v) => Some(v.clone()),
+                Expr::Var(n) => env.get_var(n),
+                e => eval_detached(env, e).ok(),
+            }
+        };
+        crate::sql::dfs::predicates_with(&mut eval, &s.where_, &columns)
+    };
+    let plan = Arc::new(dfs.plan_scan(&h.db, &h.table, &preds)?);
     let items = (0..plan.partitions.len())
         .map(|part| {
             Value::Object(Arc::new(DataSource {
@@ -915,10 +934,111 @@ fn sql_ds(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     Ok(Value::tuple(items))
 }
 
+/// Evaluates an expression as a function of no parameters that captured the variables the
+/// expression mentions.
+fn eval_detached(env: &mut dyn Env, e: &crate::ast::Expr) -> Result<Value> {
+    use crate::ast::{FuncDef, Stmt, StmtKind};
+    use crate::interp::{Callable, FunctionValue};
+    let mut names = std::collections::HashSet::new();
+    names_in_expr(e, &mut names);
+    let captured = names
+        .into_iter()
+        .filter_map(|n| env.get_var(&n).map(|v| (n, v)))
+        .collect();
+    let def = FuncDef {
+        name: String::new(),
+        params: Vec::new(),
+        body: vec![Stmt {
+            line: 1,
+            kind: StmtKind::Return(Some(e.clone())),
+        }],
+        is_expr: true,
+        source: String::new(),
+    };
+    let f = FunctionValue::value(Callable::User(Arc::new(def), Arc::new(captured)));
+    env.call(&f, &[])
+}
+
+/// Every name an expression mentions, inside its subqueries too.
+fn names_in_expr(e: &crate::ast::Expr, out: &mut std::collections::HashSet<String>) {
+    use crate::ast::{Expr, FromClause, SelectStmt};
+    fn from(f: &FromClause, out: &mut std::collections::HashSet<String>) {
+        match f {
+            FromClause::Table(e, _) => names_in_expr(e, out),
+            FromClause::Join {
+                left, right, on, ..
+            } => {
+                from(left, out);
+                from(right, out);
+                if let Some(on) = on {
+                    names_in_expr(on, out);
+                }
+            }
+        }
+    }
+    fn select(s: &SelectStmt, out: &mut std::collections::HashSet<String>) {
+        for it in s.items.iter().chain(&s.group).chain(&s.cgroup) {
+            names_in_expr(&it.expr, out);
+        }
+        for e in s.where_.iter().chain(&s.having).chain(s.top.iter()) {
+            names_in_expr(e, out);
+        }
+        for o in s.order.iter().chain(&s.csort) {
+            names_in_expr(&o.expr, out);
+        }
+        if let Some((a, b)) = &s.limit {
+            names_in_expr(b, out);
+            if let Some(a) = a {
+                names_in_expr(a, out);
+            }
+        }
+        if let Some(f) = &s.from {
+            from(f, out);
+        }
+    }
+    crate::sql::expr::visit(e, &mut |x| {
+        match x {
+            Expr::Var(n) => {
+                out.insert(n.clone());
+            }
+            Expr::Select(s) => select(s, out),
+            _ => {}
+        }
+        true
+    });
+}
+
+/// `getChunkPath(ds)`: the DFS path of each data source's partition (`/valuedb/3`).
+fn get_chunk_path(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let sources: Vec<Value> = match &args[0] {
+        Value::Vector(v) if v.ty == DataType::Any => (0..v.len()).map(|i| v.get(i)).collect(),
+        v => vec![v.clone()],
+    };
+    let mut out = Vec::with_capacity(sources.len());
+    for s in &sources {
+        let ds = match s {
+            Value::Object(o) => o.as_any().downcast_ref::<DataSource>(),
+            _ => None,
+        };
+        let Some(ds) = ds else {
+            bail!("The argument of function [getChunkPath] must be data sources");
+        };
+        let Some(plan) = &ds.plan else {
+            bail!("The data source doesn't read a DFS table");
+        };
+        let part = plan
+            .partitions
+            .get(ds.part)
+            .map(|p| p.path.as_str())
+            .unwrap_or("");
+        out.push(format!("/{}{}", plan.db.trim_start_matches("dfs://"), part));
+    }
+    Ok(Value::vector(Vector::from_strings(out)))
+}
+
 /// Runs a data source's query: over its partition's rows, or as written.
 fn run_data_source(env: &mut dyn Env, ds: &DataSource) -> Result<Value> {
-    use crate::ast::{Expr, FromClause, FuncDef, Stmt, StmtKind};
-    use crate::interp::{Callable, FunctionValue};
+    use crate::ast::{Expr, FromClause};
     let mut stmt = ds.stmt.clone();
     if let Some(plan) = &ds.plan {
         let rows = dfs_of(env.host())?.read_partition(plan, ds.part, &[])?;
@@ -929,18 +1049,7 @@ fn run_data_source(env: &mut dyn Env, ds: &DataSource) -> Result<Value> {
         };
         stmt.from = Some(FromClause::Table(Expr::Const(Value::table(rows)), alias));
     }
-    let def = FuncDef {
-        name: String::new(),
-        params: Vec::new(),
-        body: vec![Stmt {
-            line: 1,
-            kind: StmtKind::Expr(Expr::Select(Box::new(stmt))),
-        }],
-        is_expr: true,
-        source: String::new(),
-    };
-    let f = FunctionValue::value(Callable::User(Arc::new(def), Arc::new(Default::default())));
-    env.call(&f, &[])
+    eval_detached(env, &Expr::Select(Box::new(stmt)))
 }
 
 /// `mr(ds, mapFunc, [reduceFunc], [finalFunc], [parallel])`.

@@ -22,20 +22,41 @@ use crate::{bail, Error, Result};
 pub fn functions() -> Vec<Builtin> {
     let o = Kind::Other;
     vec![
-        builtin("ej", 3, 6, o, ej),
-        builtin("equiJoin", 3, 6, o, ej),
-        builtin("sej", 3, 6, o, sej),
-        builtin("lj", 3, 6, o, lj),
-        builtin("leftJoin", 3, 6, o, lj),
-        builtin("lsj", 3, 6, o, lsj),
-        builtin("fj", 3, 6, o, fj),
-        builtin("fullJoin", 3, 6, o, fj),
-        builtin("aj", 3, 4, o, aj),
-        builtin("cj", 2, 2, o, cj),
-        builtin("crossJoin", 2, 2, o, cj),
-        builtin("wj", 5, 6, o, wj),
-        builtin("pwj", 5, 6, o, pwj),
+        builtin("ej", 3, 6, o, |e, a| dfs_sides(e, a, ej)),
+        builtin("equiJoin", 3, 6, o, |e, a| dfs_sides(e, a, ej)),
+        builtin("sej", 3, 6, o, |e, a| dfs_sides(e, a, sej)),
+        builtin("lj", 3, 6, o, |e, a| dfs_sides(e, a, lj)),
+        builtin("leftJoin", 3, 6, o, |e, a| dfs_sides(e, a, lj)),
+        builtin("lsj", 3, 6, o, |e, a| dfs_sides(e, a, lsj)),
+        builtin("fj", 3, 6, o, |e, a| dfs_sides(e, a, fj)),
+        builtin("fullJoin", 3, 6, o, |e, a| dfs_sides(e, a, fj)),
+        builtin("aj", 3, 4, o, |e, a| dfs_sides(e, a, aj)),
+        builtin("cj", 2, 2, o, |e, a| dfs_sides(e, a, cj)),
+        builtin("crossJoin", 2, 2, o, |e, a| dfs_sides(e, a, cj)),
+        builtin("wj", 5, 6, o, |e, a| dfs_sides(e, a, wj)),
+        builtin("pwj", 5, 6, o, |e, a| dfs_sides(e, a, pwj)),
     ]
+}
+
+/// A join whose left or right table is a DFS table (a `loadTable` handle) reads its rows,
+/// partition after partition, then joins in memory (helper dfs).
+fn dfs_sides(
+    env: &mut dyn Env,
+    args: &[Value],
+    f: fn(&mut dyn Env, &[Value]) -> Result<Value>,
+) -> Result<Value> {
+    if !args
+        .iter()
+        .take(2)
+        .any(|a| crate::dfs::as_table_handle(a).is_some())
+    {
+        return f(env, args);
+    }
+    let mut owned = args.to_vec();
+    for a in owned.iter_mut().take(2) {
+        *a = crate::sql::dfs::materialize(env.host(), a)?;
+    }
+    f(env, &owned)
 }
 
 /// How unmatched rows are kept.

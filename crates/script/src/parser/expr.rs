@@ -272,7 +272,11 @@ impl<'a> Parser<'a> {
             }
             return Some(Infix::Bin(BinOp::Eq, 1));
         }
-        if self.in_code && (op == ">" || op == ">=") && !self.operand_starts(1) {
+        // Inside `< >`, a `>` closes the metacode unless an operand follows on its line.
+        if self.in_code
+            && (op == ">" || op == ">=")
+            && (!self.operand_starts(1) || self.tok_at(1).newline_before)
+        {
             return None;
         }
         let (b, _) = binop_prec(op)?;

@@ -7,13 +7,13 @@ use crate::lexer::Tok;
 use crate::Result;
 
 impl<'a> Parser<'a> {
-    /// Runs `f` in SQL context: keywords end expressions, `=` is equality.
+    /// Runs `f` in SQL context: keywords end expressions, `=` is equality. Inside metacode
+    /// (`<select * from t>`) a `>` with no operand after it still closes the metacode.
     fn sql_context<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let saved = (self.in_sql, self.assign_lhs, self.no_brace, self.in_code);
         self.in_sql = true;
         self.assign_lhs = false;
         self.no_brace = false;
-        self.in_code = false;
         self.enter()?;
         let r = f(self);
         self.leave();

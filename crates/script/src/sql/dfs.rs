@@ -84,9 +84,8 @@ pub(super) fn needed_columns(s: &SelectStmt, plan: &ScanPlan) -> Vec<String> {
 }
 
 /// How many threads read partitions: `localExecutors` (else the machine's cores), bounded.
-pub(super) fn scan_threads(ip: &Interpreter, parts: usize) -> usize {
-    let configured = ip
-        .host()
+pub(super) fn scan_threads(host: &dyn crate::builtins::Host, parts: usize) -> usize {
+    let configured = host
         .config("localExecutors")
         .and_then(|s| s.trim().parse::<usize>().ok())
         .filter(|&n| n > 0);
@@ -101,13 +100,13 @@ pub(super) fn scan_threads(ip: &Interpreter, parts: usize) -> usize {
 /// Reads `columns` of every partition of the plan (in parallel) and concatenates them in
 /// partition order.
 pub(crate) fn read_all(
-    ip: &Interpreter,
+    host: &dyn crate::builtins::Host,
     dfs: &Arc<dyn Dfs>,
     plan: &ScanPlan,
     columns: &[String],
 ) -> Result<Table> {
     let n = plan.partitions.len();
-    let threads = scan_threads(ip, n);
+    let threads = scan_threads(host, n);
     let next = AtomicUsize::new(0);
     let mut parts: Vec<Option<Result<Table>>> = (0..n).map(|_| None).collect();
     if threads <= 1 {
@@ -163,15 +162,45 @@ pub(crate) fn read_all(
     Ok(t)
 }
 
+/// Every row of a DFS table, partition after partition (what joins read of a DFS table).
+pub(crate) fn whole_table(host: &dyn crate::builtins::Host, h: &DfsTableHandle) -> Result<Table> {
+    let dfs = dfs_of(host)?;
+    let plan = dfs.plan_scan(&h.db, &h.table, &[])?;
+    let columns: Vec<String> = plan.info.columns.iter().map(|c| c.name.clone()).collect();
+    read_all(host, &dfs, &plan, &columns)
+}
+
+/// The value itself, or the rows of the DFS table it is a handle of.
+pub(crate) fn materialize(host: &dyn crate::builtins::Host, v: &Value) -> Result<Value> {
+    match as_table_handle(v) {
+        Some(h) => Ok(Value::table(whole_table(host, h)?)),
+        None => Ok(v.clone()),
+    }
+}
+
 /// `where` conditions that pruning understands: `col op constant` on a table column.
 pub(crate) fn predicates(
     ip: &mut Interpreter,
     conds: &[Expr],
     columns: &[String],
 ) -> Vec<ColumnPredicate> {
+    predicates_with(&mut |e| ip.eval(e).ok(), conds, columns)
+}
+
+/// `predicates` with `eval` evaluating the constants.
+pub fn predicates_with(
+    eval: &mut dyn FnMut(&Expr) -> Option<Value>,
+    conds: &[Expr],
+    columns: &[String],
+) -> Vec<ColumnPredicate> {
     let mut out = Vec::new();
     for c in conds {
-        collect(ip, &super::expr::chained_comparisons(c), columns, &mut out);
+        collect(
+            eval,
+            &super::expr::chained_comparisons(c),
+            columns,
+            &mut out,
+        );
     }
     out
 }
@@ -184,7 +213,11 @@ fn column_name(e: &Expr, columns: &[String]) -> Option<String> {
 }
 
 /// Evaluates an expression that mentions no column.
-fn constant(ip: &mut Interpreter, e: &Expr, columns: &[String]) -> Option<Value> {
+fn constant(
+    eval: &mut dyn FnMut(&Expr) -> Option<Value>,
+    e: &Expr,
+    columns: &[String],
+) -> Option<Value> {
     let mut names = HashSet::new();
     names_in(e, &mut names);
     if columns
@@ -196,10 +229,15 @@ fn constant(ip: &mut Interpreter, e: &Expr, columns: &[String]) -> Option<Value>
     if super::expr::has_select(e) {
         return None;
     }
-    ip.eval(e).ok()
+    eval(e)
 }
 
-fn collect(ip: &mut Interpreter, e: &Expr, columns: &[String], out: &mut Vec<ColumnPredicate>) {
+fn collect(
+    ip: &mut dyn FnMut(&Expr) -> Option<Value>,
+    e: &Expr,
+    columns: &[String],
+    out: &mut Vec<ColumnPredicate>,
+) {
     match e {
         Expr::Binary(BinOp::And, a, b) => {
             collect(ip, a, columns, out);

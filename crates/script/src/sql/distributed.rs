@@ -111,7 +111,7 @@ pub(super) fn select(ip: &mut Interpreter, s: &SelectStmt) -> Result<Option<Valu
         }
     }
     // Every needed column of every pruned partition, then the in-memory pipeline.
-    let table = super::dfs::read_all(ip, &q.dfs, &q.plan, &q.columns)?;
+    let table = super::dfs::read_all(ip.host(), &q.dfs, &q.plan, &q.columns)?;
     let src = Source {
         table: Arc::new(table),
         quals,
@@ -487,7 +487,7 @@ fn each_partition<T: Send>(
     f: &(dyn Fn(&mut Interpreter, Table) -> Result<T> + Sync),
 ) -> Result<Vec<T>> {
     let n = q.plan.partitions.len();
-    let threads = super::dfs::scan_threads(ip, n);
+    let threads = super::dfs::scan_threads(ip.host(), n);
     let read = |i: usize| -> Result<Table> { q.dfs.read_partition(&q.plan, i, &q.columns) };
     if threads <= 1 {
         let mut out = Vec::with_capacity(n);

@@ -15,7 +15,7 @@
 //! partial results (the reduce step).
 
 pub mod agg;
-mod dfs;
+pub(crate) mod dfs;
 mod distributed;
 mod dml;
 pub mod expr;

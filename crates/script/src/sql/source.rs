@@ -136,7 +136,10 @@ fn resolve_table(ip: &mut Interpreter, e: &Expr, alias: &Option<String>) -> Resu
             }
         }
     }
-    let table = table_value(ip.eval(e)?)?;
+    // A DFS table joined with SQL join syntax: its rows (helper dfs).
+    let v = ip.eval(e)?;
+    let v = super::dfs::materialize(crate::builtins::Env::host(ip), &v)?;
+    let table = table_value(v)?;
     Ok(Source::plain(table, qualifier_of(e, &alias)))
 }
 
