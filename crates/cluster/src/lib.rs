@@ -4,7 +4,10 @@
 pub mod catalog;
 mod chunk_store;
 pub mod config;
+pub mod controller;
 pub mod dfs;
+pub mod raft;
+pub mod rpc;
 pub mod store;
 
 /// The crate's error: DolphinDB's text, passed to scripts unchanged.

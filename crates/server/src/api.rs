@@ -283,7 +283,9 @@ pub async fn handle(
     if let Command::Connect { login } = &command {
         let mut body = Vec::new();
         match login {
-            Some((user, password)) if !node.users.check(user, password) => {
+            Some((user, password))
+                if !node.users.check(user, password) && !node.is_cluster_login(user, password) =>
+            {
                 Response::error(&mut body, sid, BAD_LOGIN)
             }
             Some((user, _)) => {
@@ -296,6 +298,19 @@ pub async fn handle(
             messages: Vec::new(),
             body,
         });
+    }
+    if let Command::Function { name, .. } = &command {
+        if cluster::rpc::Rpc::is_internal(name) {
+            let mut body = Vec::new();
+            match cluster_internal_call(node, session, name, args).await {
+                Ok(v) => Response::ok_value(&mut body, sid, &v, 0),
+                Err(e) => Response::error(&mut body, sid, &e),
+            }
+            return Some(Reply {
+                messages: Vec::new(),
+                body,
+            });
+        }
     }
     if node.config.enable_client_auth && session.is_guest() && !is_login_call(&command) {
         return Some(Reply::error(
@@ -447,6 +462,26 @@ async fn push(
                 _ => return Ok(()),
             },
         }
+    }
+}
+
+/// A node-to-node call (`__cluster_*`, helper raft): served by the node's `cluster::rpc`
+/// registry on the connection's task, outside the worker pool; only sessions logged in with
+/// the cluster credential may make it.
+async fn cluster_internal_call(
+    node: &Arc<Node>,
+    session: &Arc<SessionState>,
+    name: &str,
+    args: Vec<Value>,
+) -> Result<Value, String> {
+    match node.rpc.get() {
+        Some(rpc) => rpc.dispatch(&session.user(), name, args).await,
+        None if session.user() == cluster::rpc::CLUSTER_USER => {
+            Err(format!("Can't recognize function name {name}"))
+        }
+        None => Err(format!(
+            "<NoPrivilege>Not granted to call the internal function {name}"
+        )),
     }
 }
 

@@ -140,6 +140,9 @@ pub struct Node {
     me: Weak<Node>,
     /// The node's DFS (helper dfs): set once at start by the binary.
     pub dfs: std::sync::OnceLock<Arc<dyn script::dfs::Dfs>>,
+    /// Cluster-internal calls (`__cluster_*`) and node functions of cluster nodes (helper raft):
+    /// set once at start by the binary on a cluster node; see `cluster::rpc`.
+    pub rpc: std::sync::OnceLock<Arc<cluster::rpc::Rpc>>,
 }
 
 pub fn now_ms() -> i64 {
@@ -169,6 +172,7 @@ impl Node {
             next_job: AtomicU64::new(1),
             me: me.clone(),
             dfs: std::sync::OnceLock::new(),
+            rpc: std::sync::OnceLock::new(),
         }))
     }
 
@@ -325,8 +329,19 @@ impl Node {
         removed
     }
 
+    /// Whether a `connect` login is the cluster credential (`cluster::rpc`): only internal
+    /// connections of a cluster node log in so; a script's `login` never does.
+    pub fn is_cluster_login(&self, user: &str, password: &str) -> bool {
+        self.rpc
+            .get()
+            .is_some_and(|r| r.is_cluster_login(user, password))
+    }
+
     /// Functions the node provides to scripts (`Host::node_function`).
     pub fn node_function(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        if let Some(r) = self.rpc.get().and_then(|r| r.node_function(name, args)) {
+            return Some(r); // cluster functions (helper raft)
+        }
         Some(match name {
             "getSubscriptionTopic" => self.subscription_topic(args),
             "stopPublishTable" => self.streaming.stop(args),

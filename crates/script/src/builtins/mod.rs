@@ -18,6 +18,7 @@ pub mod arith;
 pub mod binary;
 pub mod compare;
 pub mod construct;
+pub mod controller;
 pub mod convert;
 pub mod cumulative;
 mod data_util;
@@ -195,6 +196,7 @@ pub fn registry() -> &'static HashMap<&'static str, Builtin> {
             binary::functions,
             compare::functions,
             construct::functions,
+            controller::functions,
             convert::functions,
             cumulative::functions,
             dfs::functions,

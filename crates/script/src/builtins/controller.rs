@@ -1,0 +1,57 @@
+//! Built-ins answered by a cluster's controllers: `getActiveMaster`, `getControllerAlias`,
+//! `getClusterDFSDatabases`. The controller state lives in crates/cluster, so these forward to
+//! `Host::node_function` (helper raft); a node without a controller service answers what a
+//! standalone node can.
+
+use value::{Value, Vector};
+
+use super::{builtin, Builtin, Env, Kind};
+use crate::{Error, Result};
+
+pub fn functions() -> Vec<Builtin> {
+    vec![
+        builtin("getActiveMaster", 0, 0, Kind::Other, get_active_master),
+        builtin(
+            "getControllerAlias",
+            0,
+            0,
+            Kind::Other,
+            get_controller_alias,
+        ),
+        builtin(
+            "getClusterDFSDatabases",
+            0,
+            1,
+            Kind::Other,
+            get_cluster_dfs_databases,
+        ),
+    ]
+}
+
+fn get_active_master(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    match env.host().node_function("getActiveMaster", args) {
+        Some(r) => r,
+        None => Err(Error::new(
+            "getActiveMaster can only be called on a controller",
+        )),
+    }
+}
+
+fn get_controller_alias(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    match env.host().node_function("getControllerAlias", args) {
+        Some(r) => r,
+        // A standalone node has no controller.
+        None => Ok(Value::string("")),
+    }
+}
+
+fn get_cluster_dfs_databases(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    if let Some(r) = env.host().node_function("getClusterDFSDatabases", args) {
+        return r;
+    }
+    let names = match env.host().dfs() {
+        Some(d) => d.databases(),
+        None => Vec::new(),
+    };
+    Ok(Value::vector(Vector::from_strings(names)))
+}
