@@ -8,9 +8,10 @@
 //! bounded time with a clear error. Reads (`read`) see the local applied state, which on a
 //! follower may lag the leader by a heartbeat.
 //!
-//! Election timing comes from `raftElectionTick` in DolphinDB's unit (10 ms): the election timeout
-//! is random in [tick, 2 x tick] x 10 ms. DolphinDB's default is 800 (8-16 s); porpoise's default
-//! is `DEFAULT_ELECTION_TICK` (100: 1-2 s) so that a failover takes well under 5 s.
+//! Election timing comes from `raftElectionTick` in DolphinDB's unit (10 ms): a follower that
+//! stops hearing from the leader starts an election after about tick x 10 ms (`Timing`).
+//! DolphinDB's default is 800 (8 s); porpoise's default is `DEFAULT_ELECTION_TICK` (100: 1 s) so
+//! that a failover takes well under 5 s. Set `raftElectionTick` higher on flaky networks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -129,25 +130,40 @@ impl ControllerConfig {
 }
 
 /// Election timing derived from `raftElectionTick`.
+///
+/// DolphinDB: a follower that stops hearing from the leader starts an election after a random
+/// timeout in [T, 2T], T = tick x 10 ms. openraft 0.9 makes a follower wait the leader lease
+/// (= its `election_timeout_max`) plus a random election timeout in [min, max]; with
+/// min = T / 3 and max = 2 min, that is [T, 4T/3]: within DolphinDB's range, so a failover takes
+/// about T plus one election round trip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timing {
+    /// T: `raftElectionTick` in milliseconds.
+    pub election_timeout_ms: u64,
+    /// openraft's election timeout range and heartbeat interval.
     pub election_min_ms: u64,
     pub election_max_ms: u64,
     pub heartbeat_ms: u64,
-    /// Bound on one `propose`.
+    /// A leader that has not heard from a quorum for this long stops calling itself leader and
+    /// refuses proposals at once (openraft's leader lease).
+    pub quorum_lease_ms: u64,
+    /// Bound on one `propose` when the leader still believes it has a quorum.
     pub propose_timeout: Duration,
 }
 
 impl Timing {
     pub fn from_tick(tick: u64) -> Timing {
-        let min = tick.max(ELECTION_TICK_MIN) * ELECTION_TICK_MS;
+        let t = tick.max(ELECTION_TICK_MIN) * ELECTION_TICK_MS;
+        let min = t / 3;
         let max = 2 * min;
         let heartbeat = (min / 5).max(20);
         Timing {
+            election_timeout_ms: t,
             election_min_ms: min,
             election_max_ms: max,
             heartbeat_ms: heartbeat,
-            propose_timeout: Duration::from_millis(max + 2 * heartbeat),
+            quorum_lease_ms: max,
+            propose_timeout: Duration::from_millis(t + 2 * heartbeat),
         }
     }
 }
@@ -298,11 +314,10 @@ impl Controller {
             }
         }
         tracing::info!(
-            "{} ElectionTick is set to {} ({}-{} ms); <Raft> Group {} initialized with {} member(s)",
+            "{} ElectionTick is set to {} ({} ms); <Raft> Group {} initialized with {} member(s)",
             GROUP_NAME,
             cfg.election_tick,
-            timing.election_min_ms,
-            timing.election_max_ms,
+            timing.election_timeout_ms,
             GROUP_NAME,
             members.len()
         );
@@ -360,7 +375,7 @@ impl Controller {
     fn has_quorum(&self, m: &RaftMetrics<NodeId, ControllerSite>) -> bool {
         self.members.len() <= 1
             || m.millis_since_quorum_ack
-                .is_some_and(|ms| ms <= self.timing.election_min_ms)
+                .is_some_and(|ms| ms <= self.timing.quorum_lease_ms)
     }
 
     /// Whether this controller leads and has heard from a quorum within an election timeout.
@@ -437,7 +452,7 @@ impl Controller {
         }
         if self.members.len() > 1 {
             if let Some(ms) = m.millis_since_quorum_ack {
-                if ms > self.timing.election_min_ms {
+                if ms > self.timing.quorum_lease_ms {
                     return Err(ProposeError::NoQuorum { waited_ms: 0 });
                 }
             }
