@@ -204,6 +204,7 @@ const KNOWN_KEYS: &[&str] = &[
     "dfsRecoveryWaitTime",
     "dfsHAMode",
     "raftElectionTick",
+    "clusterSecret",
     "dfsMetaDir",
     "dataSync",
     "dfsChunkNodeHeartBeatTimeout",

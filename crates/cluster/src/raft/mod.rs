@@ -82,6 +82,12 @@ impl ControllerSite {
     }
 }
 
+impl From<&crate::config::Site> for ControllerSite {
+    fn from(s: &crate::config::Site) -> ControllerSite {
+        ControllerSite::new(&s.host, s.port, &s.alias)
+    }
+}
+
 /// The Raft id of the controller with this alias (FNV-1a, 64 bits).
 pub fn node_id(alias: &str) -> NodeId {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

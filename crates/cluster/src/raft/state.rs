@@ -76,6 +76,19 @@ impl NodeEntry {
     }
 }
 
+impl From<&crate::config::NodeEntry> for NodeEntry {
+    fn from(n: &crate::config::NodeEntry) -> NodeEntry {
+        NodeEntry {
+            alias: n.site.alias.clone(),
+            host: n.site.host.clone(),
+            port: n.site.port,
+            mode: n.mode.name().to_string(),
+            compute_group: n.compute_group.clone(),
+            zone: n.zone.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Access {
     Allow,

@@ -184,7 +184,18 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId<NodeId>>) -> StorageResult<()> {
-        put_meta(&self.db, COMMITTED_KEY, &committed)
+        // Not synced on its own: it reaches the disk with the next synced write. A committed id
+        // that is lost in a crash only means fewer entries are re-applied before the leader
+        // tells again what is committed.
+        let bytes = to_json(&committed)?;
+        let mut tx = self.db.begin_write().map_err(write_err)?;
+        tx.set_durability(redb::Durability::None);
+        {
+            let mut t = tx.open_table(META).map_err(write_err)?;
+            t.insert(COMMITTED_KEY, bytes.as_slice())
+                .map_err(write_err)?;
+        }
+        tx.commit().map_err(write_err)
     }
 
     async fn read_committed(&mut self) -> StorageResult<Option<LogId<NodeId>>> {
