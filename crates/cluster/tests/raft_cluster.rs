@@ -54,6 +54,7 @@ fn create_db(path: &str) -> Command {
 
 struct Member {
     site: ControllerSite,
+    snapshot_every: u64,
     dir: PathBuf,
     server: Option<server::Server>,
     ctl: Option<Arc<Controller>>,
@@ -101,6 +102,7 @@ impl Member {
             election_tick: DEFAULT_ELECTION_TICK,
             seed_nodes: Vec::new(),
             seed_config: Vec::new(),
+            snapshot_every_logs: self.snapshot_every,
         };
         // Reopening the Raft file right after a stop may find it still held for a moment.
         let mut tries = 0;
@@ -233,6 +235,7 @@ async fn three_controllers_elect_fail_over_rejoin_and_refuse_without_quorum() {
         .iter()
         .map(|s| Member {
             site: s.clone(),
+            snapshot_every: cluster::controller::SNAPSHOT_EVERY_LOGS,
             dir: root.join(&s.alias).join("raft"),
             server: None,
             ctl: None,
@@ -490,6 +493,32 @@ async fn a_single_controller_is_a_one_member_group_that_survives_restarts() {
     assert_eq!(c.leader_site(), Some(site.site()));
     c.propose(create_db("dfs://kept")).await.unwrap();
     assert!(wait_until(Duration::from_secs(5), || c.read(|s| s.seeded)).await);
+    let t = Instant::now();
+    for _ in 0..100 {
+        c.propose(Command::Noop).await.unwrap();
+    }
+    println!(
+        "one controller: 100 sequential proposals in {:?}",
+        t.elapsed()
+    );
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                for _ in 0..25 {
+                    c.propose(Command::Noop).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    println!(
+        "one controller: 400 proposals from 16 tasks in {:?}",
+        t.elapsed()
+    );
     let applied = c.applied_index();
     c.shutdown().await;
     drop(c);
@@ -521,6 +550,8 @@ async fn a_single_controller_is_a_one_member_group_that_survives_restarts() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+const SNAPSHOT_EVERY: u64 = 50;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lagging_controller_catches_up_by_snapshot_and_a_full_stop_keeps_everything() {
     let root = temp_dir("snap");
@@ -531,6 +562,8 @@ async fn a_lagging_controller_catches_up_by_snapshot_and_a_full_stop_keeps_every
         .iter()
         .map(|s| Member {
             site: s.clone(),
+            // Small, so that a few hundred entries give snapshots and purged logs.
+            snapshot_every: SNAPSHOT_EVERY,
             dir: root.join(&s.alias).join("raft"),
             server: None,
             ctl: None,
@@ -545,13 +578,13 @@ async fn a_lagging_controller_catches_up_by_snapshot_and_a_full_stop_keeps_every
     let lagging = (leader + 1) % 3;
     members[lagging].stop().await;
 
-    // Enough entries for the leader to snapshot and purge what the lagging one misses.
-    let n = (cluster::controller::SNAPSHOT_EVERY_LOGS
-        + cluster::controller::LOGS_KEPT_BEHIND_SNAPSHOT
-        + 200) as usize;
+    // Enough entries for the leader to snapshot and purge what the lagging one misses: 4
+    // proposers put at most 4 proposals in one entry.
+    let n = 400usize;
+    const TASKS: usize = 4;
     let ctl = members[leader].ctl().clone();
     let started = Instant::now();
-    let tasks: Vec<_> = (0..16)
+    let tasks: Vec<_> = (0..TASKS)
         .map(|t| {
             let ctl = ctl.clone();
             tokio::spawn(async move {
@@ -560,7 +593,7 @@ async fn a_lagging_controller_catches_up_by_snapshot_and_a_full_stop_keeps_every
                     ctl.propose(Command::SetConfig(vec![(format!("k{k}"), k.to_string())]))
                         .await
                         .unwrap();
-                    k += 16;
+                    k += TASKS;
                 }
             })
         })
@@ -568,7 +601,11 @@ async fn a_lagging_controller_catches_up_by_snapshot_and_a_full_stop_keeps_every
     for t in tasks {
         t.await.unwrap();
     }
-    println!("{n} proposals from 16 tasks: {:?}", started.elapsed());
+    println!(
+        "{n} proposals from {TASKS} tasks: {:?}, {} log entries",
+        started.elapsed(),
+        ctl.applied_index()
+    );
     ctl.propose(create_db("dfs://snap")).await.unwrap();
     assert!(
         ctl.metrics().snapshot.is_some(),

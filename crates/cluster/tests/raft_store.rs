@@ -165,6 +165,21 @@ fn state_applies_deterministically_and_snapshots_round_trip() {
         }))
         .0
         .is_err());
+    // A batch applies each command on its own, in order.
+    let r = s.apply(&Command::Batch(vec![
+        create_db("dfs://a"),
+        create_db("dfs://b"),
+        Command::Noop,
+    ]));
+    match r.0 {
+        Ok(Reply::Batch(rs)) => {
+            assert_eq!(rs.len(), 3);
+            assert!(rs[0].is_err());
+            assert!(rs[1].is_ok() && rs[2].is_ok());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s.catalog.databases.contains_key("dfs://b"));
     // A snapshot restores the same state.
     let bytes = s.to_bytes().unwrap();
     assert_eq!(ControllerState::from_bytes(&bytes).unwrap(), s);

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use openraft::error::{ClientWriteError, InitializeError, RaftError};
 use openraft::{RaftMetrics, ServerState, SnapshotPolicy};
+use tokio::sync::{mpsc, oneshot};
 use value::{Value, Vector};
 
 use crate::raft::state::NodeEntry;
@@ -36,8 +37,6 @@ pub const ELECTION_TICK_MS: u64 = 10;
 pub const ELECTION_TICK_MIN: u64 = 10;
 /// A snapshot is built after this many applied entries.
 pub const SNAPSHOT_EVERY_LOGS: u64 = 1000;
-/// Entries kept in the log behind a snapshot (for slow followers).
-pub const LOGS_KEPT_BEHIND_SNAPSHOT: u64 = 500;
 /// Bytes per snapshot chunk sent to a follower.
 pub const SNAPSHOT_CHUNK_BYTES: u64 = 1 << 20;
 /// Bound on receiving one snapshot chunk.
@@ -48,6 +47,11 @@ pub const GROUP_NAME: &str = "DFSMaster";
 pub const SEED_RETRY: Duration = Duration::from_millis(200);
 /// Pause before asking the controllers again when none admits to leading.
 pub const LEADER_SEARCH_PAUSE: Duration = Duration::from_millis(100);
+
+/// Most proposals waiting to be batched; more are refused at once.
+pub const PROPOSE_QUEUE_MAX: usize = 4096;
+/// Most proposals put in one log entry.
+pub const BATCH_MAX: usize = 256;
 
 /// Internal calls a controller serves (besides the Raft messages).
 pub const PROPOSE: &str = "__cluster_propose";
@@ -71,6 +75,9 @@ pub struct ControllerConfig {
     /// on the cluster's first start only (later starts read them from the state).
     pub seed_nodes: Vec<NodeEntry>,
     pub seed_config: Vec<(String, String)>,
+    /// A snapshot is built after this many log entries (`SNAPSHOT_EVERY_LOGS`); half as many
+    /// are kept behind it for slow followers.
+    pub snapshot_every_logs: u64,
 }
 
 impl ControllerConfig {
@@ -84,6 +91,7 @@ impl ControllerConfig {
             election_tick: DEFAULT_ELECTION_TICK,
             seed_nodes: Vec::new(),
             seed_config: Vec::new(),
+            snapshot_every_logs: SNAPSHOT_EVERY_LOGS,
         }
     }
 
@@ -125,6 +133,7 @@ impl ControllerConfig {
             election_tick,
             seed_nodes: nodes,
             seed_config: cluster_cfg,
+            snapshot_every_logs: SNAPSHOT_EVERY_LOGS,
         })
     }
 }
@@ -217,6 +226,79 @@ pub struct Controller {
     rpc: Arc<Rpc>,
     timing: Timing,
     stopped: Mutex<bool>,
+    /// Proposals for the batcher; None once shut down.
+    queue: Mutex<Option<mpsc::Sender<Pending>>>,
+}
+
+type Answer = std::result::Result<Reply, ProposeError>;
+
+/// A proposal waiting for the batcher.
+struct Pending {
+    cmd: Command,
+    tx: oneshot::Sender<Answer>,
+}
+
+/// Puts concurrent proposals into one log entry: one write is in flight at a time, and the
+/// proposals that arrive meanwhile go together in the next (`Command::Batch`). openraft 0.9
+/// appends (and syncs) one client write at a time, so this is what shares a sync among many
+/// proposals.
+async fn batcher(raft: Raft, timing: Timing, mut rx: mpsc::Receiver<Pending>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH_MAX {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let (mut cmds, txs): (Vec<Command>, Vec<oneshot::Sender<Answer>>) =
+            batch.into_iter().map(|p| (p.cmd, p.tx)).unzip();
+        let single = cmds.len() == 1;
+        let cmd = match cmds.pop() {
+            Some(c) if single => c,
+            Some(c) => {
+                cmds.push(c);
+                Command::Batch(cmds)
+            }
+            None => continue,
+        };
+        let started = Instant::now();
+        let answer =
+            match tokio::time::timeout(timing.propose_timeout, raft.client_write(cmd)).await {
+                Err(_) => Err(ProposeError::NoQuorum {
+                    waited_ms: started.elapsed().as_millis() as u64,
+                }),
+                Ok(Ok(resp)) => Ok(resp.data.0),
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
+                    Err(ProposeError::NotLeader(f.leader_node.map(|n| n.site())))
+                }
+                Ok(Err(RaftError::APIError(e))) => Err(ProposeError::Refused(e.to_string())),
+                Ok(Err(RaftError::Fatal(f))) => Err(ProposeError::Stopped(f.to_string())),
+            };
+        match answer {
+            Ok(r) if single => {
+                if let Some(tx) = txs.into_iter().next() {
+                    let _ = tx.send(r.map_err(ProposeError::Refused));
+                }
+            }
+            Ok(Ok(Reply::Batch(rs))) if rs.len() == txs.len() => {
+                for (tx, r) in txs.into_iter().zip(rs) {
+                    let _ = tx.send(r.map_err(ProposeError::Refused));
+                }
+            }
+            Ok(other) => {
+                let e = ProposeError::Refused(format!("Unexpected answer to a batch: {other:?}"));
+                for tx in txs {
+                    let _ = tx.send(Err(e.clone()));
+                }
+            }
+            Err(e) => {
+                for tx in txs {
+                    let _ = tx.send(Err(e.clone()));
+                }
+            }
+        }
+    }
 }
 
 fn read_lock<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -265,8 +347,8 @@ impl Controller {
             election_timeout_max: timing.election_max_ms,
             heartbeat_interval: timing.heartbeat_ms,
             install_snapshot_timeout: SNAPSHOT_CHUNK_TIMEOUT_MS,
-            snapshot_policy: SnapshotPolicy::LogsSinceLast(SNAPSHOT_EVERY_LOGS),
-            max_in_snapshot_log_to_keep: LOGS_KEPT_BEHIND_SNAPSHOT,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(cfg.snapshot_every_logs.max(2)),
+            max_in_snapshot_log_to_keep: cfg.snapshot_every_logs.max(2) / 2,
             snapshot_max_chunk_size: SNAPSHOT_CHUNK_BYTES,
             ..Default::default()
         }
@@ -321,6 +403,8 @@ impl Controller {
             GROUP_NAME,
             members.len()
         );
+        let (queue, rx) = mpsc::channel(PROPOSE_QUEUE_MAX);
+        tokio::spawn(batcher(raft.clone(), timing, rx));
         let c = Arc::new(Controller {
             local: cfg.local.clone(),
             id,
@@ -330,6 +414,7 @@ impl Controller {
             rpc: rpc.clone(),
             timing,
             stopped: Mutex::new(false),
+            queue: Mutex::new(Some(queue)),
         });
         register_services(&c);
         if !cfg.seed_nodes.is_empty() || !cfg.seed_config.is_empty() {
@@ -436,8 +521,9 @@ impl Controller {
     }
 
     /// Commits `cmd` through the group and applies it. Fails at once on a follower
-    /// (`<NotLeader>host:port:alias`), and within `Timing::propose_timeout` when there is no
-    /// quorum; never hangs.
+    /// (`<NotLeader>host:port:alias`), and within about `Timing::propose_timeout` when there is
+    /// no quorum; never hangs. Concurrent proposals share log entries (`Command::Batch`); each
+    /// gets its own answer.
     pub async fn propose(&self, cmd: Command) -> std::result::Result<Reply, ProposeError> {
         if *self.stopped.lock().unwrap_or_else(|e| e.into_inner()) {
             return Err(ProposeError::Stopped("the controller was shut down".into()));
@@ -457,17 +543,33 @@ impl Controller {
                 }
             }
         }
+        let queue = self
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| ProposeError::Stopped("the controller was shut down".into()))?;
+        let (tx, rx) = oneshot::channel();
         let started = Instant::now();
-        match tokio::time::timeout(self.timing.propose_timeout, self.raft.client_write(cmd)).await {
+        if let Err(e) = queue.try_send(Pending { cmd, tx }) {
+            return Err(match e {
+                mpsc::error::TrySendError::Full(_) => ProposeError::Refused(format!(
+                    "The controller has {PROPOSE_QUEUE_MAX} proposals waiting; try again later"
+                )),
+                mpsc::error::TrySendError::Closed(_) => {
+                    ProposeError::Stopped("the controller was shut down".into())
+                }
+            });
+        }
+        // The batcher bounds each write by the propose timeout; a proposal may also wait for
+        // the write ahead of it.
+        let bound = self.timing.propose_timeout * 2 + Duration::from_millis(100);
+        match tokio::time::timeout(bound, rx).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err(ProposeError::Stopped("the controller was shut down".into())),
             Err(_) => Err(ProposeError::NoQuorum {
                 waited_ms: started.elapsed().as_millis() as u64,
             }),
-            Ok(Ok(resp)) => resp.data.0.map_err(ProposeError::Refused),
-            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
-                Err(ProposeError::NotLeader(f.leader_node.map(|n| n.site())))
-            }
-            Ok(Err(RaftError::APIError(e))) => Err(ProposeError::Refused(e.to_string())),
-            Ok(Err(RaftError::Fatal(f))) => Err(ProposeError::Stopped(f.to_string())),
         }
     }
 
@@ -493,6 +595,7 @@ impl Controller {
             }
             *s = true;
         }
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
         unregister_services(&self.rpc);
         raft::unregister_handlers(&self.rpc);
         if let Err(e) = self.raft.shutdown().await {

@@ -227,6 +227,9 @@ pub enum Command {
     Acl(AclCommand),
     /// Changes nothing (a leader's read barrier, tests).
     Noop,
+    /// Several commands in one log entry, applied in order, each on its own (one may fail and
+    /// the others still apply). `Controller::propose` batches concurrent proposals so.
+    Batch(Vec<Command>),
 }
 
 /// What an applied command answers.
@@ -237,6 +240,8 @@ pub enum Reply {
     Meta(MetaResponse),
     /// A `Seed` after the first: nothing changed.
     AlreadySeeded,
+    /// The answers to a `Batch`, in order.
+    Batch(Vec<Result<Reply, String>>),
 }
 
 /// The state machine's answer to one log entry: the reply, or why the command was refused.
@@ -403,6 +408,9 @@ impl ControllerState {
             }
             Command::Acl(a) => self.apply_acl(a).map(|()| Reply::Done),
             Command::Noop => Ok(Reply::Done),
+            Command::Batch(cmds) => Ok(Reply::Batch(
+                cmds.iter().map(|c| self.apply_inner(c)).collect(),
+            )),
         }
     }
 
