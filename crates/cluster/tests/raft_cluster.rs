@@ -282,6 +282,20 @@ async fn three_controllers_elect_fail_over_rejoin_and_refuse_without_quorum() {
             m.site.alias
         );
     }
+    // Linearizable reads on the leader; followers redirect.
+    assert!(lc
+        .read_leader(|s| s.catalog.databases.contains_key("dfs://one"))
+        .await
+        .unwrap());
+    let e = members[follower]
+        .ctl()
+        .read_leader(|_| ())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("<NotLeader>{}", peers[leader].site())
+    );
     // Script-visible functions through the node (Host::node_function).
     let node = members[follower].server.as_ref().unwrap().node().clone();
     let am = node.node_function("getActiveMaster", &[]).unwrap().unwrap();
@@ -444,6 +458,9 @@ async fn three_controllers_elect_fail_over_rejoin_and_refuse_without_quorum() {
     );
     assert!(matches!(e, ProposeError::NoQuorum { .. }), "{e:?}");
     assert!(!lonely.is_leader());
+    let t = Instant::now();
+    assert!(lonely.read_leader(|_| ()).await.is_err());
+    assert!(t.elapsed() <= timing.propose_timeout + Duration::from_millis(500));
 
     // 7. A majority again: proposals resume; the minority's entry was never applied by anyone
     // before quorum came back (it may commit now, as Raft keeps the leader's log).
@@ -611,7 +628,10 @@ async fn a_lagging_controller_catches_up_by_snapshot_and_a_full_stop_keeps_every
         ctl.metrics().snapshot.is_some(),
         "the leader built a snapshot"
     );
-    assert!(ctl.metrics().purged.is_some(), "the leader purged its log");
+    assert!(
+        wait_until(Duration::from_secs(5), || ctl.metrics().purged.is_some()).await,
+        "the leader purged its log"
+    );
 
     members[lagging].start(&peers).await;
     let back = members[lagging].ctl().clone();

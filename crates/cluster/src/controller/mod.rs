@@ -165,7 +165,9 @@ impl Timing {
         let t = tick.max(ELECTION_TICK_MIN) * ELECTION_TICK_MS;
         let min = t / 3;
         let max = 2 * min;
-        let heartbeat = (min / 5).max(20);
+        // openraft bounds each append by one heartbeat interval: keep it well above a slow
+        // fsync while several fit in an election timeout.
+        let heartbeat = (min / 3).max(20);
         Timing {
             election_timeout_ms: t,
             election_min_ms: min,
@@ -576,6 +578,43 @@ impl Controller {
     /// Reads the applied state (a follower's may lag the leader's by a heartbeat).
     pub fn read<R>(&self, f: impl FnOnce(&ControllerState) -> R) -> R {
         f(&read_lock(&self.applied).state)
+    }
+
+    /// Reads the state on the leader after confirming, with a quorum, that it still leads and
+    /// has applied everything committed before the call (a linearizable read). Fails like
+    /// `propose`: `<NotLeader>...` on a follower, no quorum within the propose timeout.
+    pub async fn read_leader<R>(
+        &self,
+        f: impl FnOnce(&ControllerState) -> R,
+    ) -> std::result::Result<R, ProposeError> {
+        let m = self.metrics();
+        if m.state != ServerState::Leader {
+            return Err(ProposeError::NotLeader(
+                m.current_leader
+                    .and_then(|id| self.site_of(id, &m))
+                    .map(|s| s.site()),
+            ));
+        }
+        let started = Instant::now();
+        match tokio::time::timeout(self.timing.propose_timeout, self.raft.ensure_linearizable())
+            .await
+        {
+            Err(_) => Err(ProposeError::NoQuorum {
+                waited_ms: started.elapsed().as_millis() as u64,
+            }),
+            Ok(Ok(_)) => Ok(self.read(f)),
+            Ok(Err(RaftError::APIError(e))) => match e {
+                openraft::error::CheckIsLeaderError::ForwardToLeader(fw) => {
+                    Err(ProposeError::NotLeader(fw.leader_node.map(|n| n.site())))
+                }
+                openraft::error::CheckIsLeaderError::QuorumNotEnough(_) => {
+                    Err(ProposeError::NoQuorum {
+                        waited_ms: started.elapsed().as_millis() as u64,
+                    })
+                }
+            },
+            Ok(Err(RaftError::Fatal(f))) => Err(ProposeError::Stopped(f.to_string())),
+        }
     }
 
     /// The index of the last applied log entry (0 before any).
