@@ -906,6 +906,10 @@ impl Dfs for LocalDfs {
         Ok(t)
     }
 
+    fn flush_cache(&self) -> SResult<()> {
+        self.store.flush().map_err(script_err)
+    }
+
     fn chunks(&self) -> SResult<Table> {
         let stats: HashMap<(String, String), (u64, u64)> = self
             .store

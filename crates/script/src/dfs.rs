@@ -304,6 +304,12 @@ pub trait Dfs: Send + Sync {
     fn chunks(&self) -> Result<Table>;
     /// `getTabletsMeta()`-style: one row per tablet of `db` (every database when empty).
     fn tablets(&self, db: &str) -> Result<Table>;
+
+    // --- maintenance ---
+    /// `flushOLAPCache()` / `flushTSDBCache()`: writes the cache engine's rows to segments.
+    fn flush_cache(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A database handle: what `database(...)` returns. An in-memory one (directory "") only

@@ -62,6 +62,8 @@ pub fn functions() -> Vec<Builtin> {
         builtin("sqlDS", 1, 2, Kind::Other, sql_ds),
         builtin("mr", 2, 5, Kind::Other, mr),
         builtin("getChunkPath", 1, 1, Kind::Other, get_chunk_path),
+        builtin("flushOLAPCache", 0, 0, Kind::Other, flush_cache),
+        builtin("flushTSDBCache", 0, 0, Kind::Other, flush_cache),
     ]
 }
 
@@ -1006,6 +1008,12 @@ fn names_in_expr(e: &crate::ast::Expr, out: &mut std::collections::HashSet<Strin
         }
         true
     });
+}
+
+/// `flushOLAPCache()` / `flushTSDBCache()`.
+fn flush_cache(env: &mut dyn Env, _args: &[Value]) -> Result<Value> {
+    dfs_of(env.host())?.flush_cache()?;
+    Ok(Value::void())
 }
 
 /// `getChunkPath(ds)`: the DFS path of each data source's partition (`/valuedb/3`).
