@@ -121,10 +121,19 @@ impl Conn {
         }
     }
 
-    /// Whether a pooled connection still looks open (no EOF, no stray bytes).
-    fn looks_alive(&self) -> bool {
+    /// The connection back if it is still open (no end of stream, no stray bytes). Asks the
+    /// socket itself: tokio's cached readiness may not have seen a close yet.
+    fn if_open(self) -> Option<Conn> {
+        let Conn { stream, sid, buf } = self;
+        let std = stream.into_std().ok()?;
         let mut probe = [0u8; 1];
-        matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        let open =
+            matches!(std.peek(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        if !open {
+            return None;
+        }
+        let stream = TcpStream::from_std(std).ok()?;
+        Some(Conn { stream, sid, buf })
     }
 }
 
@@ -189,7 +198,7 @@ impl Pool {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let list = idle.get_mut(addr)?;
         while let Some(c) = list.pop() {
-            if c.looks_alive() {
+            if let Some(c) = c.if_open() {
                 return Some(c);
             }
         }
