@@ -93,7 +93,8 @@ def check_answers(work, names, results):
     return problems
 
 
-def write_report(scale, results, names, problems, out_dir, wall_s):
+def write_report(scale, results, queries, problems, out_dir, wall_s):
+    names = [q["name"] for q in queries]
     mach = machine()
     rows = []
     for qn in names:
@@ -207,6 +208,12 @@ def write_report(scale, results, names, problems, out_dir, wall_s):
              "VmHWM; the in-process engines' figure is their whole Python process (driver and "
              "source batches included).\n")
 
+    notes = [(q["name"], q["note"]) for q in queries if q.get("note")]
+    if notes:
+        L.append("\n## Notes on queries\n")
+        for qn, note in notes:
+            L.append(f"- {qn}: {note}.")
+        L.append("")
     if problems:
         L.append("\n## Errors and mismatches\n")
         for (e, qn), msg in sorted(problems.items()):
@@ -291,7 +298,7 @@ def main():
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
     md, csvp, rows = write_report(a.scale, {k: v for k, v in results.items() if k != "_scale"},
-                                  names, problems, out_dir, time.time() - started)
+                                  build(meta), problems, out_dir, time.time() - started)
     png = plot(a.scale, rows, out_dir)
     print(md.read_text())
     print(f"wrote {md.relative_to(ROOT)}, {csvp.relative_to(ROOT)}, {png.relative_to(ROOT)}")

@@ -12,6 +12,11 @@ TSBS cpu-only definitions followed (github.com/timescale/tsbs, cmd/tsbs_generate
 - high-cpu-1/all: every reading with usage_user > 90 for one host / all hosts, random 12 h window;
 - lastpoint: the last reading of every host;
 - groupby-orderby-limit: max(usage_user) per minute, the 5 last minutes before a random end.
+
+Each engine uses its idiomatic form: lastpoint is `context by ... csort ... limit -1` in
+DolphinDB, TSBS's ClickHouse form (rows at each host's max timestamp) in SQL, a window max in
+polars. ClickHouse's Arrow output turns DateTime into UInt32 seconds, so chdb's time buckets are
+cast back to DateTime64(3).
 """
 
 from datetime import datetime
@@ -222,6 +227,10 @@ def build(meta):
       # ClickHouse needs join_use_nulls for SQL NULLs on unmatched rows
     )
     out[-1]["chdb_settings"] = "join_use_nulls = 1"
+    out[-1]["note"] = ("porpoise's script selects both tables into memory and joins them with "
+                       "`aj` (DolphinDB refuses `aj` on these partitioned tables, whose "
+                       "partitioning column `time` is the as-of column; porpoise refuses DFS "
+                       "handles in `aj` altogether)")
 
     q("top10-notional", "market", ["sym", "notional"], ["sym"],
       f"select top 10 sum(price * qty) as notional from {TRADES} group by sym order by notional desc",
