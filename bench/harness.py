@@ -29,6 +29,7 @@ import gen  # noqa: E402
 ENGINES = ["porpoise", "duckdb", "chdb", "polars"]
 PEERS = ENGINES[1:]
 REFERENCE_ORDER = ["duckdb", "chdb", "polars", "porpoise"]
+LOAD_AT_START = "?"
 
 
 def machine():
@@ -42,6 +43,7 @@ def machine():
         if line.startswith("MemTotal:"):
             mem_kb = int(line.split()[1])
     return {"cores": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 1048576, 1),
+            "loadavg": Path("/proc/loadavg").read_text().split()[0],
             "os": f"{platform.system()} {platform.release()}",
             "python": platform.python_version()}
 
@@ -137,7 +139,10 @@ def write_report(scale, results, queries, problems, out_dir, wall_s):
     L.append(f"Run {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by "
              f"`bench/run.sh --scale {scale}` ({wall_s/60:.1f} min wall time).\n")
     L.append(f"Machine: {mach['cores']} cores, {mach['cpu']}, {mach['ram_gib']} GiB RAM, "
-             f"{mach['os']}, Python {mach['python']}. Every engine runs with 2 threads.\n")
+             f"{mach['os']}, Python {mach['python']}. Every engine runs with 2 threads. "
+             f"Load average at the start of the run: {LOAD_AT_START}, at the end: "
+             f"{mach['loadavg']} (above 0 means other jobs shared the cores; figures are then "
+             f"noisier).\n")
     vers = ", ".join(f"{e} {results[e].get('version', '?')}" for e in ENGINES if e in results)
     L.append(f"Versions: {vers}.\n")
     meta = json.loads((HERE / "data" / scale / "meta.json").read_text())
@@ -267,6 +272,8 @@ def main():
                     help="rebuild the report from the last run's files")
     a = ap.parse_args()
     started = time.time()
+    global LOAD_AT_START
+    LOAD_AT_START = Path("/proc/loadavg").read_text().split()[0]
     print(f"== data ({a.scale})", flush=True)
     meta = gen.generate(a.scale)
     print(f"   rows: {meta['rows']}", flush=True)
