@@ -291,6 +291,13 @@ def main():
             rc = subprocess.run(cmd).returncode
             if rc != 0:
                 print(f"   {e} exited with {rc}", flush=True)
+    run_info = work / "run.json"
+    if a.report_only and run_info.exists():
+        info = json.loads(run_info.read_text())
+        started, LOAD_AT_START = time.time() - info["wall_s"], info["load_at_start"]
+    else:
+        run_info.write_text(json.dumps({"wall_s": time.time() - started,
+                                        "load_at_start": LOAD_AT_START}))
     results = {"_scale": a.scale}
     for e in ENGINES:
         p = work / f"{e}.json"

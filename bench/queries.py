@@ -229,8 +229,8 @@ def build(meta):
     out[-1]["chdb_settings"] = "join_use_nulls = 1"
     out[-1]["note"] = ("porpoise's script selects both tables into memory and joins them with "
                        "`aj` (DolphinDB refuses `aj` on these partitioned tables, whose "
-                       "partitioning column `time` is the as-of column; porpoise refuses DFS "
-                       "handles in `aj` altogether)")
+                       "partitioning column `time` is the as-of column; porpoise accepts "
+                       "the direct form, which DolphinDB would not)")
 
     q("top10-notional", "market", ["sym", "notional"], ["sym"],
       f"select top 10 sum(price * qty) as notional from {TRADES} group by sym order by notional desc",
