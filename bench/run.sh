@@ -12,14 +12,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=bench/.venv
-if [ ! -x "$VENV/bin/python" ]; then
+PY="$VENV/bin/python"
+PIP_USER=()
+if [ ! -x "$PY" ]; then
     echo "== creating $VENV"
-    python3 -m venv "$VENV"
+    if ! python3 -m venv "$VENV"; then
+        # No venv module (e.g. Debian without python3-venv): install for the user instead.
+        rm -rf "$VENV"
+        PY=python3
+        PIP_USER=(--user)
+    fi
 fi
-if ! "$VENV/bin/python" -c "import duckdb, chdb, polars, dolphindb, matplotlib, pandas, pyarrow, numpy" 2>/dev/null; then
+if ! "$PY" -c "import duckdb, chdb, polars, dolphindb, matplotlib, pandas, pyarrow, numpy" 2>/dev/null; then
     echo "== installing python packages"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+    "$PY" -m pip install --quiet --disable-pip-version-check "${PIP_USER[@]}" -r bench/requirements.txt
 fi
 
 if [ -z "${PORPOISE_BIN:-}" ]; then
@@ -27,4 +33,4 @@ if [ -z "${PORPOISE_BIN:-}" ]; then
     cargo build --release -p porpoise
 fi
 
-exec "$VENV/bin/python" bench/harness.py "$@"
+exec "$PY" bench/harness.py "$@"
