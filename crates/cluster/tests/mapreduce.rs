@@ -100,6 +100,9 @@ const QUERIES: &[&str] = &[
     "select last(price) as lastPrice, last(ts) as lastTs from {T} group by sym",
     "select count(*) from {T} where date = 2022.01.04",
     "select sum(qty), avg(price), first(ts), last(ts), count(*) from {T}",
+    "select count(*), sum(qty), avg(price), min(price), max(qty), first(price), last(qty), \
+     std(price), var(qty), stdp(price), varp(qty), wsum(price, qty), wavg(price, qty), \
+     sum2(qty), count(price), size(price), min(ts), max(date) from {T} where id > 20",
     "exec count(*) from {T} where sym in `AAPL`IBM",
     "select count(*) from {T} where id between 10 : 30",
     "select sum(qty) from {T} where date > 2030.01.01",

@@ -447,9 +447,25 @@ impl Vector {
             (Data::Sym(a), Data::Sym(b)) => {
                 if Arc::ptr_eq(&a.base, &b.base) {
                     a.codes.extend_from_slice(&b.codes);
+                } else if a.codes.is_empty() && a.base.is_empty() {
+                    *a = b.clone();
                 } else {
-                    for s in b.iter() {
-                        a.push(s);
+                    // Each of b's symbols is looked up (or added) once, not once per row.
+                    let mut code_of = vec![u32::MAX; b.base.len()];
+                    a.codes.reserve(b.codes.len());
+                    for &c in &b.codes {
+                        let Some(slot) = code_of.get_mut(c as usize) else {
+                            a.codes.push(0);
+                            continue;
+                        };
+                        if *slot == u32::MAX {
+                            let s = b.base.get(c);
+                            *slot = match a.base.find(s) {
+                                Some(x) => x,
+                                None => Arc::make_mut(&mut a.base).intern(s),
+                            };
+                        }
+                        a.codes.push(*slot);
                     }
                 }
             }

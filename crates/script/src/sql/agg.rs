@@ -470,6 +470,60 @@ pub fn partial(f: Fast, args: &[&Vector], ids: &[u32], n: usize) -> Option<Vec<V
     }
 }
 
+/// [`partial`] for one group holding all `rows` rows (an aggregate without `group by`),
+/// computed by the built-ins over whole columns, which need no group ids. None when the
+/// states need the kernels (`wavg`) or the built-in fails.
+pub fn partial_whole(
+    env: &mut dyn crate::builtins::Env,
+    f: Fast,
+    args: &[&Vector],
+    rows: usize,
+) -> Option<Vec<Vector>> {
+    if rows == 0 {
+        return partial(f, args, &[], 0);
+    }
+    if f == Fast::Size && args.is_empty() {
+        return Some(vec![Vector::from_i32(DataType::Int, vec![rows as i32])]);
+    }
+    let mut call = |name: &str, args: &[&Vector]| -> Option<Vector> {
+        let b = crate::builtins::lookup(name)?;
+        let vals: Vec<value::Value> = args
+            .iter()
+            .map(|a| value::Value::vector((*a).clone()))
+            .collect();
+        match (b.f)(env, &vals).ok()? {
+            value::Value::Scalar(x) => Some(x),
+            _ => None,
+        }
+    };
+    let name = match f {
+        Fast::Count => "count",
+        Fast::Size => "size",
+        Fast::Sum => "sum",
+        Fast::Sum2 => "sum2",
+        Fast::Min => "min",
+        Fast::Max => "max",
+        Fast::First => "first",
+        Fast::Last => "last",
+        Fast::Wsum => "wsum",
+        Fast::Avg => {
+            return Some(vec![call("sum", args)?, call("count", args)?]);
+        }
+        Fast::Std | Fast::Var | Fast::Stdp | Fast::Varp => {
+            let c = call("count", args)?.f64_at(0).unwrap_or(0.0);
+            let mean = call("avg", args)?.f64_at(0).unwrap_or(0.0);
+            let m2 = call("varp", args)?.f64_at(0).unwrap_or(0.0) * c;
+            return Some(vec![
+                Vector::from_f64(vec![c]),
+                Vector::from_f64(vec![mean]),
+                Vector::from_f64(vec![m2]),
+            ]);
+        }
+        Fast::Wavg => return None,
+    };
+    Some(vec![call(name, args)?])
+}
+
 /// Per group, the sum of the non-null values of a partial column as f64 and whether there
 /// was one.
 fn partial_sums(v: &Vector, ids: &[u32], n: usize) -> Option<(Vec<f64>, Vec<u32>)> {

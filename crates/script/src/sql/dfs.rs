@@ -59,7 +59,11 @@ pub(super) fn needed_columns(s: &SelectStmt, plan: &ScanPlan) -> Vec<String> {
     let mut names = HashSet::new();
     let mut star = false;
     for e in exprs {
+        // `*` reads every column, but `count(*)` none.
         super::expr::visit(e, &mut |x| {
+            if super::expr::is_count_star(x) {
+                return false;
+            }
             if matches!(x, Expr::Star) {
                 star = true;
             }
@@ -139,24 +143,35 @@ pub(crate) fn read_all(
             parts[i] = Some(r);
         }
     }
-    let mut cols: Vec<Vector> = columns
-        .iter()
-        .map(|c| match plan.info.column(c) {
-            Some(s) => s.empty_vector(),
-            None => Vector::empty(value::DataType::Int),
-        })
-        .collect();
+    let mut cols: Option<Vec<Vector>> = None;
     for p in parts {
         let Some(p) = p else {
             bail!("A partition of {} could not be read", plan.table);
         };
         let p = p?;
-        for (c, pc) in cols.iter_mut().zip(&p.columns) {
-            if !c.extend(pc) {
-                bail!("A partition of {} has a column of another type", plan.table);
+        match cols.as_mut() {
+            // The first partition's columns are taken as they are.
+            None => {
+                cols = Some(p.columns.into_iter().map(Arc::unwrap_or_clone).collect());
+            }
+            Some(cols) => {
+                for (c, pc) in cols.iter_mut().zip(&p.columns) {
+                    if !c.extend(pc) {
+                        bail!("A partition of {} has a column of another type", plan.table);
+                    }
+                }
             }
         }
     }
+    let cols = cols.unwrap_or_else(|| {
+        columns
+            .iter()
+            .map(|c| match plan.info.column(c) {
+                Some(s) => s.empty_vector(),
+                None => Vector::empty(value::DataType::Int),
+            })
+            .collect()
+    });
     let mut t = Table::new(columns.to_vec(), cols);
     t.name = plan.table.clone();
     Ok(t)

@@ -722,7 +722,13 @@ fn map_partials(
         let Some(cols) = cols else {
             return Ok(None);
         };
-        match agg::partial(leaf.f, &cols, &g.ids, g.n) {
+        let st = if p.grouped {
+            agg::partial(leaf.f, &cols, &g.ids, g.n)
+        } else {
+            agg::partial_whole(ip, leaf.f, &cols, rows)
+                .or_else(|| agg::partial(leaf.f, &cols, &g.ids, g.n))
+        };
+        match st {
             Some(st) => states.push(st),
             None => return Ok(None),
         }
