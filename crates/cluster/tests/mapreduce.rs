@@ -10,8 +10,54 @@ use std::sync::Arc;
 
 use cluster::dfs::{DfsConfig, LocalDfs};
 use script::dfs::Dfs;
-use script::{LocalHost, Session};
+use script::{Host, LocalHost, Session};
 use value::{DataType, Table, Value, Vector};
+
+/// A node with `localExecutors` set: partitions are mapped on that many threads (1: in the
+/// session's own interpreter).
+struct Executors(LocalHost, usize);
+
+impl Host for Executors {
+    fn node_alias(&self) -> String {
+        self.0.node_alias()
+    }
+    fn node_type(&self) -> i32 {
+        self.0.node_type()
+    }
+    fn session_id(&self) -> i64 {
+        self.0.session_id()
+    }
+    fn user(&self) -> String {
+        self.0.user()
+    }
+    fn console_jobs(&self) -> Table {
+        self.0.console_jobs()
+    }
+    fn login(&self, user: &str, password: &str) -> script::Result<()> {
+        self.0.login(user, password)
+    }
+    fn logout(&self) {
+        self.0.logout()
+    }
+    fn share(&self, name: &str, v: Value) -> script::Result<()> {
+        self.0.share(name, v)
+    }
+    fn shared(&self, name: &str) -> Option<Value> {
+        self.0.shared(name)
+    }
+    fn set_shared(&self, name: &str, v: Value) -> script::Result<()> {
+        self.0.set_shared(name, v)
+    }
+    fn unshare(&self, name: &str) -> bool {
+        self.0.unshare(name)
+    }
+    fn dfs(&self) -> Option<Arc<dyn Dfs>> {
+        self.0.dfs()
+    }
+    fn config(&self, key: &str) -> Option<String> {
+        (key == "localExecutors").then(|| self.1.to_string())
+    }
+}
 
 fn temp_dir(tag: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now()
@@ -184,7 +230,14 @@ fn every_query_shape_matches_memory() {
         ..storage::StoreConfig::default()
     };
     let dfs = Arc::new(LocalDfs::open_dir(&dir, DfsConfig::default(), cfg).unwrap());
-    let mut s = Session::new(Arc::new(LocalHost::with_dfs(dfs.clone())));
+    // One thread for the first partition schemes, three for the others.
+    let session = |threads: usize| {
+        Session::new(Arc::new(Executors(
+            LocalHost::with_dfs(dfs.clone()),
+            threads,
+        )))
+    };
+    let mut s = session(1);
     let run = |s: &mut Session, text: &str| s.run_script(text, &mut |_| {});
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let batches: Vec<Table> = (0..3).map(|i| batch(&mut rng, 1500 + i * 700)).collect();
@@ -199,6 +252,11 @@ fn every_query_shape_matches_memory() {
             "`date`sym",
         ),
         (
+            "tsdb",
+            "database(\"dfs://mr_tsdb\", VALUE, 2022.01.03..2022.01.08, engine=\"TSDB\")",
+            "`date, sortColumns=`sym`ts",
+        ),
+        (
             "list",
             "database(\"dfs://mr_list\", LIST, [`AAPL`IBM`MSFT, `GOOG`TSLA`GS`MS, `GE`BA`UAL`WMT`C])",
             "`sym",
@@ -206,7 +264,10 @@ fn every_query_shape_matches_memory() {
     ];
     let mut failures = Vec::new();
     let mut checked = 0;
-    for (name, db, cols) in schemes {
+    for (k, (name, db, cols)) in schemes.into_iter().enumerate() {
+        if k == 2 {
+            s = session(3);
+        }
         s.set_variable("b0", Value::table(batches[0].clone()));
         run(
             &mut s,
