@@ -1,11 +1,13 @@
 //! The cluster layer: DFS metadata (`catalog`, a state machine the controller later runs under
 //! Raft) and `dfs::LocalDfs`, script's `Dfs` for one node over the catalog and a chunk store.
 
+pub mod agent;
 pub mod catalog;
 mod chunk_store;
 pub mod config;
 pub mod controller;
 pub mod dfs;
+pub mod membership;
 pub mod raft;
 pub mod rpc;
 pub mod store;

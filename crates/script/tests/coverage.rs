@@ -13,6 +13,8 @@ fn exempt_families() -> Vec<script::Builtin> {
     v.extend(script::builtins::streaming::functions());
     // Controller functions need a running cluster: tested by crates/cluster (helper raft).
     v.extend(script::builtins::controller::functions());
+    // Cluster node functions need a running cluster: tested by crates/porpoise (helper nodes).
+    v.extend(script::builtins::cluster::functions());
     v
 }
 

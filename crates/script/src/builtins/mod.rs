@@ -16,6 +16,7 @@ use crate::Result;
 pub mod aggregate;
 pub mod arith;
 pub mod binary;
+pub mod cluster;
 pub mod compare;
 pub mod construct;
 pub mod controller;
@@ -194,6 +195,7 @@ pub fn registry() -> &'static HashMap<&'static str, Builtin> {
             aggregate::functions,
             arith::functions,
             binary::functions,
+            cluster::functions,
             compare::functions,
             construct::functions,
             controller::functions,

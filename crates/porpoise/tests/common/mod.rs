@@ -1,0 +1,217 @@
+//! Helpers for the multi-process tests: the porpoise binary, free loopback ports, processes
+//! that are killed with their children when a test fails, and the official Rust client.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dolphindb::client::{Client, ClientBuilder};
+use dolphindb::types::{ConstantImpl, VectorImpl};
+
+pub fn exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_porpoise"))
+}
+
+/// A fresh directory for one test.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let p = std::env::temp_dir().join(format!("porpoise-{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn port_free(p: u32) -> bool {
+    p < 65_000 && std::net::TcpListener::bind(("0.0.0.0", p as u16)).is_ok()
+}
+
+/// An offset such that every `base + offset` is a free port; tests pass different `salt`s so
+/// parallel tests start their search in different places.
+pub fn free_offset(bases: &[u16], salt: u32) -> u16 {
+    let start = (std::process::id()
+        .wrapping_mul(7919)
+        .wrapping_add(salt * 1543))
+        % 40_000;
+    for i in 0..400u32 {
+        let off = (start + i * 97) % 50_000;
+        if bases.iter().all(|b| port_free(*b as u32 + off)) {
+            return off as u16;
+        }
+    }
+    panic!("no free ports");
+}
+
+/// A process of the test, in its own process group: dropping it kills the group (an agent and
+/// the nodes it started).
+pub struct Proc {
+    pub name: String,
+    pub child: Child,
+}
+
+impl Proc {
+    pub fn spawn(name: &str, cwd: &Path, args: &[&str]) -> Proc {
+        use std::os::unix::process::CommandExt;
+        let child = Command::new(exe())
+            .args(args)
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {name}: {e}"));
+        Proc {
+            name: name.to_string(),
+            child,
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe {
+            libc::kill(self.pid(), sig);
+        }
+    }
+
+    /// Waits for the process to exit, up to `t`.
+    pub fn wait_exit(&mut self, t: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + t;
+        loop {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return Some(s);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SAFETY: kill has no memory-safety preconditions; the group is the child's own.
+            unsafe {
+                libc::kill(-self.pid(), libc::SIGKILL);
+            }
+            let _ = self.child.wait();
+        } else {
+            // The leader is gone; its group may still hold started nodes.
+            unsafe {
+                libc::kill(-self.pid(), libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Whether something listens on 127.0.0.1:`port`.
+pub fn listening(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(200),
+    )
+    .is_ok()
+}
+
+/// The official client, logged in as admin.
+pub async fn client(port: u16) -> Result<Client, String> {
+    let mut b = ClientBuilder::new(format!("127.0.0.1:{port}"));
+    b.with_auth(("admin", "123456"));
+    b.connect().await.map_err(|e| e.to_string())
+}
+
+/// Runs a script through the official client on `port`.
+pub async fn run(port: u16, script: &str) -> Result<Option<ConstantImpl>, String> {
+    let mut c = client(port).await?;
+    c.run_script(script).await.map_err(|e| e.to_string())
+}
+
+/// A column of a table as text, one element per row.
+pub fn column(t: &ConstantImpl, name: &str) -> Vec<String> {
+    let ConstantImpl::Table(t) = t else {
+        panic!("not a table: {t}")
+    };
+    let v: &VectorImpl = t
+        .get_columns_by_name(name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    let s = v.to_string();
+    let inner = s.trim_start_matches('[').trim_end_matches(']');
+    if inner.is_empty() {
+        return Vec::new();
+    }
+    inner.split(", ").map(String::from).collect()
+}
+
+/// `getClusterPerf(true)` on `port`: alias -> up.
+pub async fn cluster_state(port: u16) -> Result<Vec<(String, bool)>, String> {
+    let t = run(port, "getClusterPerf(true)")
+        .await?
+        .ok_or("getClusterPerf returned nothing")?;
+    let names = column(&t, "name");
+    let states = column(&t, "state");
+    Ok(names
+        .into_iter()
+        .zip(states)
+        .map(|(n, s)| (n, s == "true" || s == "1"))
+        .collect())
+}
+
+pub async fn is_up(port: u16, alias: &str) -> bool {
+    cluster_state(port)
+        .await
+        .map(|s| s.iter().any(|(n, up)| n == alias && *up))
+        .unwrap_or(false)
+}
+
+pub async fn is_down(port: u16, alias: &str) -> bool {
+    cluster_state(port)
+        .await
+        .map(|s| s.iter().any(|(n, up)| n == alias && !*up))
+        .unwrap_or(false)
+}
+
+/// Polls `f` until it is true or `t` passes; panics with `what` on timeout.
+pub async fn wait_for<F, Fut>(what: &str, t: Duration, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + t;
+    loop {
+        if f().await {
+            return;
+        }
+        if Instant::now() >= deadline {
+            panic!("timed out after {:?} waiting for {what}", t);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The pid the agent records for `alias` (its state file under `home/<agent>/`).
+pub fn agent_pid(home: &Path, agent: &str, alias: &str) -> u32 {
+    let text =
+        std::fs::read_to_string(home.join(agent).join("agent_nodes.json")).unwrap_or_default();
+    let Some(i) = text.find(&format!("\"{alias}\"")) else {
+        return 0;
+    };
+    let rest = &text[i..];
+    rest.find("\"pid\":")
+        .and_then(|j| {
+            rest[j + 6..]
+                .trim_start()
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
