@@ -905,7 +905,7 @@ fn per_partition(
     let parts: Vec<Table> = parts.into_iter().filter(|t| t.rows() > 0).collect();
     let mut all = concat_tables(parts)?;
     if sort && all.rows() > 1 {
-        let keys: Vec<Arc<Vector>> = all.columns[all.cols() - nk..].to_vec();
+        let keys: Vec<Arc<Vector>> = all.columns[all.cols().saturating_sub(nk)..].to_vec();
         let refs: Vec<(&Vector, bool)> = keys.iter().map(|k| (&**k, true)).collect();
         let perm: Vec<i64> = sort_permutation(&refs, all.rows())
             .into_iter()
@@ -1001,7 +1001,7 @@ fn sort_by_hidden(t: Table, order: &[OrderItem], range: (usize, usize)) -> Table
     if rows < 2 {
         return slice_rows(t, (range.0.min(rows), range.1.min(rows)));
     }
-    let keys: Vec<Arc<Vector>> = t.columns[t.cols() - order.len()..].to_vec();
+    let keys: Vec<Arc<Vector>> = t.columns[t.cols().saturating_sub(order.len())..].to_vec();
     let flags: Vec<Option<Vector>> = keys
         .iter()
         .zip(order)
