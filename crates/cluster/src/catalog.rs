@@ -100,6 +100,16 @@ pub struct ChunkMeta {
     pub version: u32,
     /// Table id -> tablet.
     pub tablets: BTreeMap<String, TabletMeta>,
+    /// The data nodes holding the chunk, in placement order (empty on a single node).
+    #[serde(default)]
+    pub replicas: Vec<ReplicaMeta>,
+}
+
+/// One replica of a chunk: the data node (alias) and the chunk version it last reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaMeta {
+    pub node: String,
+    pub version: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +125,9 @@ pub struct NewChunk {
     pub path: String,
     pub id: String,
     pub keys: Vec<u32>,
+    /// The data nodes to hold it (`placement`); empty on a single node.
+    #[serde(default)]
+    pub replicas: Vec<String>,
 }
 
 /// A change to the metadata. Serializable: the Raft log entry of the controller later.
@@ -165,6 +178,12 @@ pub enum MetaCommand {
         tid: u64,
         cid: u64,
         tablets: Vec<(String, String)>,
+    },
+    /// A replica's chunk version (what the data node holds after a commit, or after recovery).
+    SetReplicaVersion {
+        chunk: String,
+        node: String,
+        version: u32,
     },
     /// Forgets tablets (truncate, dropPartition): of one table (by name), or of every table
     /// when `table` is None; `partitions` empty means every partition.
@@ -368,7 +387,15 @@ impl State {
             }
             MetaCommand::CreateChunks { db, chunks } => {
                 let d = self.db(db)?;
-                for NewChunk { path, id, .. } in chunks {
+                for NewChunk {
+                    path, id, replicas, ..
+                } in chunks
+                {
+                    for (i, r) in replicas.iter().enumerate() {
+                        if r.is_empty() || replicas[..i].contains(r) {
+                            fail!("Invalid replicas {:?} for the chunk {}", replicas, id);
+                        }
+                    }
                     if d.partitions.contains_key(path) {
                         fail!("The partition [{}] of [{}] already has a chunk", path, db);
                     }
@@ -376,7 +403,13 @@ impl State {
                         fail!("The chunk id {} is already used", id);
                     }
                 }
-                for NewChunk { path, id, keys } in chunks {
+                for NewChunk {
+                    path,
+                    id,
+                    keys,
+                    replicas,
+                } in chunks
+                {
                     self.chunks.insert(
                         id.clone(),
                         ChunkMeta {
@@ -386,6 +419,13 @@ impl State {
                             keys: keys.clone(),
                             version: 0,
                             tablets: BTreeMap::new(),
+                            replicas: replicas
+                                .iter()
+                                .map(|r| ReplicaMeta {
+                                    node: r.clone(),
+                                    version: 0,
+                                })
+                                .collect(),
                         },
                     );
                     dirty.insert(Dirty::Chunk(id.clone()));
@@ -429,6 +469,29 @@ impl State {
                 self.counters.last_cid = *cid;
                 self.counters.last_tid = self.counters.last_tid.max(*tid);
                 dirty.insert(Dirty::Counters);
+                MetaResponse::Done
+            }
+            MetaCommand::SetReplicaVersion {
+                chunk,
+                node,
+                version,
+            } => {
+                let Some(c) = self.chunks.get_mut(chunk) else {
+                    fail!("The chunk {} doesn't exist", chunk);
+                };
+                if *version > c.version {
+                    fail!(
+                        "The replica version {} of the chunk {} is past the chunk version {}",
+                        version,
+                        chunk,
+                        c.version
+                    );
+                }
+                let Some(r) = c.replicas.iter_mut().find(|r| &r.node == node) else {
+                    fail!("The chunk {} has no replica on {}", chunk, node);
+                };
+                r.version = *version;
+                dirty.insert(Dirty::Chunk(chunk.clone()));
                 MetaResponse::Done
             }
             MetaCommand::DropTablets {

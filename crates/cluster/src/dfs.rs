@@ -411,6 +411,7 @@ impl LocalDfs {
                         path: p,
                         id,
                         keys: (*k).clone(),
+                        replicas: Vec::new(),
                     });
                 }
             }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod controller;
 pub mod dfs;
 pub mod membership;
+pub mod placement;
 pub mod raft;
 pub mod rpc;
 pub mod store;

@@ -12,6 +12,7 @@ fn nc(path: &str, id: &str) -> NewChunk {
         path: path.into(),
         id: id.into(),
         keys: vec![0],
+        replicas: Vec::new(),
     }
 }
 
@@ -209,4 +210,68 @@ fn persists_and_reopens() {
     assert_eq!(cat.state().databases["dfs://a"].tables["again"].id, "t2");
     drop(cat);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn chunks_record_replicas_and_their_versions() {
+    let mut s = State::default();
+    for c in script() {
+        s.apply(&c).unwrap();
+    }
+    let mut c5 = nc("/5", "c5");
+    c5.replicas = vec!["dn1".into(), "dn2".into()];
+    s.apply(&MetaCommand::CreateChunks {
+        db: "dfs://a".into(),
+        chunks: vec![c5],
+    })
+    .unwrap();
+    let r = &s.chunks["c5"].replicas;
+    assert_eq!(r.len(), 2);
+    assert_eq!((r[0].node.as_str(), r[0].version), ("dn1", 0));
+    assert_eq!(r[1].node, "dn2");
+    s.apply(&MetaCommand::Commit {
+        tid: 5,
+        cid: 5,
+        tablets: vec![("c5".into(), "t1".into())],
+    })
+    .unwrap();
+    // dn1 acknowledged the commit; dn2 missed it and stays behind.
+    s.apply(&MetaCommand::SetReplicaVersion {
+        chunk: "c5".into(),
+        node: "dn1".into(),
+        version: 1,
+    })
+    .unwrap();
+    assert_eq!(s.chunks["c5"].replicas[0].version, 1);
+    assert_eq!(s.chunks["c5"].replicas[1].version, 0);
+
+    let before = s.clone();
+    let bad = [
+        MetaCommand::SetReplicaVersion {
+            chunk: "c5".into(),
+            node: "dn1".into(),
+            version: 2,
+        },
+        MetaCommand::SetReplicaVersion {
+            chunk: "c5".into(),
+            node: "dn9".into(),
+            version: 1,
+        },
+        MetaCommand::SetReplicaVersion {
+            chunk: "nope".into(),
+            node: "dn1".into(),
+            version: 0,
+        },
+        MetaCommand::CreateChunks {
+            db: "dfs://a".into(),
+            chunks: vec![NewChunk {
+                replicas: vec!["dn1".into(), "dn1".into()],
+                ..nc("/6", "c6")
+            }],
+        },
+    ];
+    for c in &bad {
+        assert!(s.apply(c).is_err(), "{c:?}");
+    }
+    assert_eq!(s, before);
 }

@@ -363,7 +363,16 @@ impl ControllerState {
 
     fn apply_inner(&mut self, cmd: &Command) -> Result<Reply, String> {
         match cmd {
-            Command::Meta(m) => self.catalog.apply(m).map(Reply::Meta).map_err(|e| e.0),
+            Command::Meta(m) => {
+                if let MetaCommand::CreateChunks { chunks, .. } = m {
+                    for r in chunks.iter().flat_map(|c| &c.replicas) {
+                        if self.nodes.get(r).is_none_or(|n| n.mode != "datanode") {
+                            return Err(format!("The replica node [{r}] is not a data node"));
+                        }
+                    }
+                }
+                self.catalog.apply(m).map(Reply::Meta).map_err(|e| e.0)
+            }
             Command::Seed { nodes, config } => {
                 if self.seeded {
                     return Ok(Reply::AlreadySeeded);
