@@ -17,6 +17,7 @@ struct Ports {
     controller: u16,
     agent: u16,
     data: u16,
+    compute: u16,
 }
 
 fn write_cfg(dir: &Path, p: &Ports) {
@@ -49,8 +50,9 @@ fn write_cfg(dir: &Path, p: &Ports) {
     std::fs::write(
         cfg.join("cluster.nodes"),
         format!(
-            "\nlocalSite,mode\n127.0.0.1:{}:P1-agent,agent\n127.0.0.1:{}:P1-node1,datanode\n",
-            p.agent, p.data
+            "\nlocalSite,mode\n127.0.0.1:{}:P1-agent,agent\n127.0.0.1:{}:P1-node1,datanode\n\
+             127.0.0.1:{}:P1-cn1,computenode\n",
+            p.agent, p.data, p.compute
         ),
     )
     .unwrap();
@@ -111,11 +113,12 @@ fn agent(dir: &Path) -> Proc {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quick_cluster_start_stop_crash_and_full_restart() {
-    let off = free_offset(&[8900, 8710, 8711], 1);
+    let off = free_offset(&[8900, 8710, 8711, 8712], 1);
     let p = Ports {
         controller: 8900 + off,
         agent: 8710 + off,
         data: 8711 + off,
+        compute: 8712 + off,
     };
     let dir = temp_dir("quick");
     write_cfg(&dir, &p);
@@ -127,7 +130,11 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
     wait_for("the agent up", UP, || is_up(p.controller, "P1-agent")).await;
     let state = cluster_state(p.controller).await.unwrap();
     let names: Vec<&str> = state.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["master", "P1-agent", "P1-node1"], "{state:?}");
+    assert_eq!(
+        names,
+        ["master", "P1-agent", "P1-node1", "P1-cn1"],
+        "{state:?}"
+    );
     assert_eq!(
         run(p.controller, "getNodeType()")
             .await
@@ -178,8 +185,8 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(column(&t, "name"), ["P1-agent", "P1-node1"]);
-    assert_eq!(column(&t, "mode"), ["1", "0"]);
+    assert_eq!(column(&t, "name"), ["P1-agent", "P1-node1", "P1-cn1"]);
+    assert_eq!(column(&t, "mode"), ["1", "0", "4"]);
     let agent_site = format!("127.0.0.1:{}:P1-agent", p.agent);
     assert_eq!(column(&t, "agentSite")[1], agent_site);
     assert_eq!(
@@ -190,6 +197,45 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
             .to_string(),
         "[P1-node1]"
     );
+
+    // A guest may look, not stop nodes.
+    let mut guest = dolphindb::client::ClientBuilder::new(format!("127.0.0.1:{}", p.controller))
+        .connect()
+        .await
+        .unwrap();
+    let e = guest
+        .run_script("stopDataNode(\"P1-node1\")")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("NoPrivilege"), "{e}");
+    assert!(guest.run_script("getClusterPerf()").await.is_ok());
+
+    // A compute node, through the same agent.
+    run(p.controller, "startComputeNode(\"P1-cn1\")")
+        .await
+        .unwrap();
+    wait_for("P1-cn1 up", UP, || is_up(p.controller, "P1-cn1")).await;
+    assert_eq!(
+        run(p.compute, "getNodeType()")
+            .await
+            .unwrap()
+            .unwrap()
+            .to_string(),
+        "4"
+    );
+    assert_eq!(
+        run(p.controller, "getComputeNodes()")
+            .await
+            .unwrap()
+            .unwrap()
+            .to_string(),
+        "[P1-cn1]"
+    );
+    run(p.controller, "stopComputeNode(\"P1-cn1\")")
+        .await
+        .unwrap();
+    wait_for("P1-cn1 port closed", UP, || async { !listening(p.compute) }).await;
 
     // stopDataNode: the agent stops the process; the controller sees it down.
     run(p.controller, "stopDataNode([\"P1-node1\"])")
@@ -245,6 +291,49 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
     let _agt = agent(&dir);
     wait_for("P1-node1 back after a full stop", UP, || {
         is_up(p.controller, "P1-node1")
+    })
+    .await;
+    // A user-stopped node stays stopped across the restart.
+    assert!(!listening(p.compute));
+
+    // The alias is the identity: P1-node1 started by hand on another address rejoins as itself.
+    run(p.controller, "stopDataNode(\"P1-node1\")")
+        .await
+        .unwrap();
+    // The process has exited (and released its files) once the agent records no pid.
+    wait_for("P1-node1 exited", UP, || async {
+        agent_pid(&home, "P1-agent", "P1-node1") == 0
+    })
+    .await;
+    let site = format!("127.0.0.2:{}:P1-node1", p.data);
+    let controller_site = format!("127.0.0.1:{}:master", p.controller);
+    let _moved = Proc::spawn(
+        "moved",
+        &dir,
+        &[
+            "-mode",
+            "datanode",
+            "-home",
+            "data",
+            "-localSite",
+            &site,
+            "-logFile",
+            "log/moved.log",
+            "-clusterConfig",
+            "config/cluster.cfg",
+            "-controllerSite",
+            &controller_site,
+        ],
+    );
+    wait_for("P1-node1 registered on 127.0.0.2", UP, || async {
+        let Ok(Some(t)) = run(p.controller, "getClusterPerf()").await else {
+            return false;
+        };
+        let names = column(&t, "name");
+        let hosts = column(&t, "host");
+        let states = column(&t, "state");
+        (0..names.len())
+            .any(|i| names[i] == "P1-node1" && hosts[i] == "127.0.0.2" && states[i] == "true")
     })
     .await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -96,7 +96,7 @@ impl ControllerConfig {
     }
 
     /// From DolphinDB's keys (`get` looks a key up in controller.cfg / the command line):
-    /// `dfsHAMode`, `raftElectionTick`, `dfsMetaDir`. `nodes` is `cluster.nodes` (its controller
+    /// `dfsHAMode`, `raftElectionTick`. `nodes` is `cluster.nodes` (its controller
     /// rows form the group when `dfsHAMode=Raft`), `cluster_cfg` the `cluster.cfg` lines.
     pub fn from_keys(
         local: ControllerSite,
@@ -116,10 +116,10 @@ impl ControllerConfig {
                 ),
             },
         };
-        let dir = match get("dfsMetaDir") {
-            Some(d) if !d.trim().is_empty() => PathBuf::from(d.trim()).join("raft"),
-            _ => home.join(&local.alias).join("raft"),
-        };
+        // DolphinDB keeps the Raft files in `<home>/<alias>/raft` whatever `dfsMetaDir` says
+        // (helper nodes): the seed's three controllers all set `dfsMetaDir=/data/ddb/server/log`,
+        // a path outside their mounted home, which on one host would also be one shared file.
+        let dir = home.join(&local.alias).join("raft");
         let peers = nodes
             .iter()
             .filter(|n| n.mode == "controller")

@@ -43,20 +43,30 @@ fn get_compute_nodes(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     forward(env, "getComputeNodes", args)
 }
 
+/// Starting and stopping nodes needs a logged-in user.
+fn forward_logged_in(env: &mut dyn Env, name: &str, args: &[Value]) -> Result<Value> {
+    if env.host().user() == "guest" {
+        return Err(Error::new(format!(
+            "<NoPrivilege>Login is required to call {name}"
+        )));
+    }
+    forward(env, name, args)
+}
+
 fn start_data_node(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    forward(env, "startDataNode", args)
+    forward_logged_in(env, "startDataNode", args)
 }
 
 fn stop_data_node(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    forward(env, "stopDataNode", args)
+    forward_logged_in(env, "stopDataNode", args)
 }
 
 fn start_compute_node(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    forward(env, "startComputeNode", args)
+    forward_logged_in(env, "startComputeNode", args)
 }
 
 fn stop_compute_node(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    forward(env, "stopComputeNode", args)
+    forward_logged_in(env, "stopComputeNode", args)
 }
 
 /// `getConfig(key)`: the value of a configuration parameter as a string (empty when unset).
