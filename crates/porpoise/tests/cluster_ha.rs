@@ -111,9 +111,10 @@ async fn seed_ha_files_run_and_survive_the_leader_dying() {
     let dir = temp_dir("ha");
     let croot = root(&dir, "controllers", off);
     let aroot = root(&dir, "agents", off);
+    let _reaper = Reaper(vec![aroot.join("clusterDemo/data")]);
     let ctl_ports = [8901 + off, 8902 + off, 8903 + off];
     let mut controllers: Vec<Option<Proc>> = (1..=3).map(|i| Some(controller(&croot, i))).collect();
-    let _agents: Vec<Proc> = (1..=3).map(|i| agent(&aroot, i)).collect();
+    let mut agents: Vec<Proc> = (1..=3).map(|i| agent(&aroot, i)).collect();
 
     // A leader, the agents up, then the data nodes through the leader.
     let mut leader = String::new();
@@ -214,6 +215,23 @@ async fn seed_ha_files_run_and_survive_the_leader_dying() {
         leader_of(back).await.as_deref() == Some(new_leader.as_str())
     })
     .await;
+    // Agents stop their data nodes when they stop.
+    for a in &agents {
+        a.signal(libc::SIGTERM);
+    }
+    for a in agents.iter_mut() {
+        assert!(
+            a.wait_exit(Duration::from_secs(30)).is_some(),
+            "{} stops",
+            a.name
+        );
+    }
+    for port in data_ports {
+        assert!(
+            !listening(port),
+            "the data node on {port} stopped with its agent"
+        );
+    }
     drop(controllers);
     let _ = std::fs::remove_dir_all(&dir);
 }

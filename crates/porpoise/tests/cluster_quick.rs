@@ -123,6 +123,7 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
     let dir = temp_dir("quick");
     write_cfg(&dir, &p);
     std::fs::write(dir.join("dolphindb.dos"), "x = 1\n").unwrap();
+    let _reaper = Reaper(vec![dir.join("data")]);
     let mut ctl = controller(&dir);
     let mut agt = agent(&dir);
 

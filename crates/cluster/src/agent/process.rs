@@ -91,6 +91,9 @@ pub fn spawn(l: &Launch) -> std::io::Result<Proc> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(err))
+        // Its own process group: a Ctrl-C meant for the agent's terminal is not a crash of
+        // the node; the agent stops its nodes itself when it stops.
+        .process_group(0)
         .kill_on_drop(false)
         .spawn()?;
     Ok(Proc::Child(child))

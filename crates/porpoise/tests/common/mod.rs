@@ -215,3 +215,36 @@ pub fn agent_pid(home: &Path, agent: &str, alias: &str) -> u32 {
         })
         .unwrap_or(0)
 }
+
+/// On drop, kills the nodes the agents under `homes` recorded (they run in process groups of
+/// their own, so killing an agent does not stop them): no stray node outlives a failed test.
+pub struct Reaper(pub Vec<PathBuf>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for home in &self.0 {
+            let Ok(dirs) = std::fs::read_dir(home) else {
+                continue;
+            };
+            for d in dirs.flatten() {
+                let text =
+                    std::fs::read_to_string(d.path().join("agent_nodes.json")).unwrap_or_default();
+                for part in text.split("\"pid\":").skip(1) {
+                    let pid: i32 = part
+                        .trim_start()
+                        .split(|c: char| !c.is_ascii_digit())
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                    if pid > 0 && cmdline.windows(10).any(|w| w == b"-localSite") {
+                        // SAFETY: kill has no memory-safety preconditions.
+                        unsafe {
+                            libc::kill(pid, libc::SIGKILL);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
