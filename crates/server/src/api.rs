@@ -542,7 +542,6 @@ impl Job {
                 .engine
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
-            self.session.start_job();
             let engine = slot.get_or_insert_with(|| self.node.new_engine(&self.session));
             let mut print = |s: &str| messages.push(s.to_string());
             let outcome = catch_unwind(AssertUnwindSafe(|| {

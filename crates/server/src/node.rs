@@ -13,7 +13,7 @@ use value::{Data, DataType, Table, Value, Vector};
 use crate::config::Config;
 use crate::engine::{Engine, EngineFactory};
 use crate::pool::WorkerPool;
-use crate::shared::{ReadMark, SharedObjects};
+use crate::shared::SharedObjects;
 use crate::streaming::{stream_table, topic, Streaming};
 
 /// The user of a session that has not logged in.
@@ -22,8 +22,6 @@ pub const GUEST: &str = "guest";
 pub const BAD_LOGIN: &str = "The user name or password is incorrect.";
 /// Most sessions (connections) a node holds at once, beyond `maxConnections`' own check.
 pub const SESSIONS_MAX: usize = 65_536;
-/// Most versions of one shared object a job remembers having read.
-pub const READS_PER_OBJECT_MAX: usize = 16;
 /// Longest job description kept for `getConsoleJobs()`.
 pub const JOB_DESC_CHARS_MAX: usize = 1024;
 
@@ -60,9 +58,6 @@ pub struct SessionState {
     user: RwLock<String>,
     /// Locked for the whole of a job: one job per session at a time.
     pub engine: Mutex<Option<Box<dyn Engine>>>,
-    /// The versions of each shared object read in the current job and not yet written back:
-    /// the candidates a write-back is rebased on (`shared.rs`).
-    reads: Mutex<HashMap<String, Vec<ReadMark>>>,
 }
 
 impl SessionState {
@@ -76,26 +71,6 @@ impl SessionState {
 
     pub fn is_guest(&self) -> bool {
         self.user() == GUEST
-    }
-
-    /// Forgets the reads of the previous job.
-    pub fn start_job(&self) {
-        lock(&self.reads).clear();
-    }
-
-    fn remember_read(&self, name: &str, mark: ReadMark) {
-        let mut reads = lock(&self.reads);
-        let marks = reads.entry(name.to_string()).or_default();
-        if !marks.contains(&mark) {
-            if marks.len() >= READS_PER_OBJECT_MAX {
-                marks.remove(0);
-            }
-            marks.push(mark);
-        }
-    }
-
-    fn take_reads(&self, name: &str) -> Vec<ReadMark> {
-        lock(&self.reads).remove(name).unwrap_or_default()
     }
 }
 
@@ -192,7 +167,6 @@ impl Node {
             remote,
             user: RwLock::new(GUEST.to_string()),
             engine: Mutex::new(None),
-            reads: Mutex::new(HashMap::new()),
         });
         sessions.insert(id, s.clone());
         Ok(s)
@@ -299,26 +273,31 @@ impl Node {
         Ok(())
     }
 
+    /// A snapshot of a shared object.
     pub fn shared(&self, name: &str) -> Option<Value> {
-        self.shared.get(name).map(|(v, _)| v)
-    }
-
-    /// The object and the mark a later `set_shared_from` needs to rebase racing appends.
-    pub fn shared_marked(&self, name: &str) -> Option<(Value, ReadMark)> {
         self.shared.get(name)
     }
 
-    /// Replaces a shared object (a blind write: no rebase).
+    /// Replaces a shared object (plain assignment).
     pub fn set_shared(&self, name: &str, v: Value) -> Result<(), String> {
-        self.set_shared_from(name, v, &[])
-    }
-
-    /// Writes back an object a session read as `reads`; see `shared.rs`.
-    pub fn set_shared_from(&self, name: &str, v: Value, reads: &[ReadMark]) -> Result<(), String> {
-        self.shared.set(name, v, reads)?;
+        self.shared.set(name, v)?;
         // Subscribers of a stream table send the rows that are new.
         self.streaming.notify(name);
         Ok(())
+    }
+
+    /// Changes a shared object in place, atomically (`Host::update_shared`). Subscribers are
+    /// woken after the object's lock is released: they read the published value.
+    pub fn update_shared(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> script::Result<()>,
+    ) -> script::Result<bool> {
+        let found = self.shared.update(name, f)?;
+        if found {
+            self.streaming.notify(name);
+        }
+        Ok(found)
     }
 
     pub fn unshare(&self, name: &str) -> bool {
@@ -471,28 +450,30 @@ impl Host for SessionHost {
     }
 
     fn shared(&self, name: &str) -> Option<Value> {
-        let (v, mark) = self.node.upgrade()?.shared_marked(name)?;
-        if let Some(s) = self.session.upgrade() {
-            s.remember_read(name, mark);
-        }
-        Some(v)
+        self.node.upgrade()?.shared(name)
+    }
+
+    fn shared_names(&self) -> Vec<String> {
+        self.node
+            .upgrade()
+            .map(|n| n.shared.names())
+            .unwrap_or_default()
     }
 
     fn is_shared(&self, name: &str) -> bool {
-        self.node
-            .upgrade()
-            .is_some_and(|n| n.shared_marked(name).is_some())
+        self.node.upgrade().is_some_and(|n| n.shared.contains(name))
     }
 
     fn set_shared(&self, name: &str, v: Value) -> script::Result<()> {
-        let reads = self
-            .session
-            .upgrade()
-            .map(|s| s.take_reads(name))
-            .unwrap_or_default();
-        self.node()?
-            .set_shared_from(name, v, &reads)
-            .map_err(script::Error::new)
+        self.node()?.set_shared(name, v).map_err(script::Error::new)
+    }
+
+    fn update_shared(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> script::Result<()>,
+    ) -> script::Result<bool> {
+        self.node()?.update_shared(name, f)
     }
 
     fn unshare(&self, name: &str) -> bool {

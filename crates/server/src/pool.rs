@@ -1,6 +1,9 @@
 //! The worker pool: `workerNum` OS threads that run jobs (requests) off the network reactor, as
 //! DolphinDB's workers do. Higher priority runs first; equal priorities run in arrival order.
 //! The queue is bounded; a job that panics is caught and does not take its worker down.
+//! Workers have the stack a script needs (`script::session::STACK_BYTES`, virtual memory used
+//! on demand), so a session runs a request on the worker itself instead of on a thread spawned
+//! for each request.
 
 use std::collections::BinaryHeap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -77,7 +80,11 @@ impl WorkerPool {
             let s = shared.clone();
             let h = std::thread::Builder::new()
                 .name(format!("worker-{i}"))
-                .spawn(move || worker_loop(&s))?;
+                .stack_size(script::session::STACK_BYTES)
+                .spawn(move || {
+                    script::session::declare_big_stack();
+                    worker_loop(&s)
+                })?;
             workers.push(h);
         }
         Ok(WorkerPool {

@@ -3,9 +3,11 @@
 //! that connection from then on.
 //!
 //! Rows are found, not queued: a subscription remembers the next row it must send, and every
-//! change to the shared stream table (`Node::share`/`set_shared`) wakes its subscribers, which
-//! read the table and send what is new. A slow subscriber therefore costs no memory beyond the
-//! table itself, and a wake-up can never be lost (`Notify` keeps a permit).
+//! change to the shared stream table (`Node::share`/`set_shared`/`update_shared`) wakes its
+//! subscribers, which read the table and send what is new. A slow subscriber therefore costs no
+//! memory beyond the table itself, and a wake-up can never be lost (`Notify` keeps a permit).
+//! Appends are atomic (each runs on the current table under its update lock, `shared.rs`), so
+//! every published table extends the one before: each row goes out once, in order.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};

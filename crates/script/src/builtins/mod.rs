@@ -4,7 +4,9 @@
 //! A built-in is a plain `fn(&mut dyn Env, &[Value]) -> Result<Value>`. It works on whole
 //! vectors (DESIGN.md §3): resolve the type once, then run a tight loop over a typed slice.
 //! Functions whose name ends in `!` are pure here too: they return the new value, and the
-//! interpreter writes it back to the variable named by the first argument.
+//! interpreter writes it back to the variable named by the first argument. When that variable
+//! is a shared object, the interpreter runs the built-in on the object's current value under
+//! the object's update lock (`Host::update_shared`), so a built-in never sees a stale copy.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -99,6 +101,22 @@ pub trait Env {
     fn get_var(&self, name: &str) -> Option<Value>;
     /// Assigns a session variable, or replaces a shared object when `name` is shared.
     fn set_var(&mut self, name: &str, v: Value) -> Result<()>;
+    /// Changes a variable in place: runs `f` on its current value and stores what `f` left.
+    /// For a shared object this is atomic (`Host::update_shared`). Ok(false): no such
+    /// variable. Built-ins that write back an object by name (`tableInsert`) use this, not
+    /// `get_var` then `set_var`, so that concurrent sessions do not lose each other's writes.
+    fn update_var(
+        &mut self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> Result<()>,
+    ) -> Result<bool> {
+        let Some(mut v) = self.get_var(name) else {
+            return Ok(false);
+        };
+        f(&mut v)?;
+        self.set_var(name, v)?;
+        Ok(true)
+    }
     /// Node and session services.
     fn host(&self) -> &dyn Host;
     /// How the current built-in's arguments were written: for each argument, the alias after
@@ -154,10 +172,27 @@ pub trait Host: Send + Sync {
     fn shared_names(&self) -> Vec<String> {
         Vec::new()
     }
-    /// Replaces a shared object (in-place updates of shared tables).
+    /// Replaces a shared object (plain assignment `t = v` to a shared name).
     fn set_shared(&self, name: &str, v: Value) -> Result<()>;
-    /// Whether a shared object `name` exists. Unlike `shared`, this is not a read of the
-    /// object: the server rebases a session's write-back on the last object it read.
+    /// Changes a shared object in place, atomically: runs `f` on its current value while
+    /// holding that object's update lock and publishes what `f` left (nothing when `f` fails).
+    /// Concurrent updates of one object are serialized; readers (`shared`) are not blocked and
+    /// see the value before or after. Ok(false): no such object. Every in-place write to a
+    /// shared name (`append!`, `tableInsert`, `insert into`, `update`, `delete`, `t[`c] = v`)
+    /// goes through here. This default is for hosts with one session: it is not atomic.
+    fn update_shared(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> Result<()>,
+    ) -> Result<bool> {
+        let Some(mut v) = self.shared(name) else {
+            return Ok(false);
+        };
+        f(&mut v)?;
+        self.set_shared(name, v)?;
+        Ok(true)
+    }
+    /// Whether a shared object `name` exists.
     fn is_shared(&self, name: &str) -> bool {
         self.shared(name).is_some()
     }

@@ -2,10 +2,11 @@
 //! (`rename!`, `addColumn`, `dropColumns!`, `reorderColumns!`, `replaceColumn!`) and inserts
 //! (`tableInsert`, `append!` on tables, `upsert!`) with DolphinDB's column conversions.
 //!
-//! `tableInsert` changes a table in place in DolphinDB but returns a row count. Here it writes
-//! the new table back through the environment: to the variable (or shared table) named by a
-//! string first argument, or else to the variable the table is named after (a table assigned
-//! to `t` is named `t`).
+//! `tableInsert` changes a table in place in DolphinDB but returns a row count. Here it inserts
+//! into the variable (or shared table) named by a string first argument, or else into the
+//! variable the table is named after (a table assigned to `t` is named `t`), through
+//! `Env::update_var`: the rows go into that variable's current value, under a shared table's
+//! update lock, never into a copy read earlier.
 
 use std::sync::Arc;
 
@@ -238,25 +239,52 @@ fn add_column(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     if names.len() != types.len() {
         bail!("The number of column names must match the number of column types");
     }
-    let mut t2 = (**t).clone();
-    let n = t.rows();
-    for (name, ty) in names.iter().zip(&types) {
-        if t2.column_index(name).is_some() {
-            bail!("The column [{}] already exists", name);
+    let add = |t: &Table| -> Result<Table> {
+        let mut t2 = t.clone();
+        let n = t.rows();
+        for (name, ty) in names.iter().zip(&types) {
+            if t2.column_index(name).is_some() {
+                bail!("The column [{}] already exists", name);
+            }
+            let (ty, scale, is_array) = type_arg(ty)?;
+            let col = if is_array {
+                data_util::array_vector(ty, scale, &vec![Vector::empty(ty); n])?
+            } else {
+                let mut c = Vector::nulls(ty, n);
+                c.scale = scale;
+                c
+            };
+            t2.names.push(name.clone());
+            t2.columns.push(Arc::new(col));
         }
-        let (ty, scale, is_array) = type_arg(ty)?;
-        let col = if is_array {
-            data_util::array_vector(ty, scale, &vec![Vector::empty(ty); n])?
-        } else {
-            let mut c = Vector::nulls(ty, n);
-            c.scale = scale;
-            c
-        };
-        t2.names.push(name.clone());
-        t2.columns.push(Arc::new(col));
+        Ok(t2)
+    };
+    if let Some(out) = change_table_var(env, &t.name, &mut |cur| add(cur))? {
+        return Ok(out);
     }
-    let out = Value::table(t2);
-    write_back(env, &args[0], &out)?;
+    Ok(Value::table(add(t)?))
+}
+
+/// Changes the table held by variable `name` (a table's name is the variable it was assigned
+/// to) through `Env::update_var`: `change` gets the variable's current value, under a shared
+/// table's update lock. None when no variable of that name holds a table.
+pub(crate) fn change_table_var(
+    env: &mut dyn Env,
+    name: &str,
+    change: &mut dyn FnMut(&Table) -> Result<Table>,
+) -> Result<Option<Value>> {
+    if name.is_empty() || !matches!(env.get_var(name), Some(Value::Table(_))) {
+        return Ok(None);
+    }
+    let mut out = None;
+    env.update_var(name, &mut |cur| {
+        let Value::Table(t) = &*cur else {
+            bail!("Can't find the table [{}]", name);
+        };
+        *cur = Value::table(change(t)?);
+        out = Some(cur.clone());
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -422,36 +450,32 @@ pub(crate) fn append_table(t: &Table, new: &Value) -> Result<Table> {
     }
 }
 
-/// Writes an updated table back to the variable its argument came from, when known.
-fn write_back(env: &mut dyn Env, arg: &Value, new: &Value) -> Result<()> {
-    if let Value::Table(t) = arg {
-        if !t.name.is_empty() && matches!(env.get_var(&t.name), Some(Value::Table(_))) {
-            env.set_var(&t.name, new.clone())?;
-        }
-    }
-    Ok(())
-}
-
 /// `tableInsert(table|tableName, data...)`: returns the number of rows inserted.
 fn table_insert(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     if let Some(h) = crate::dfs::as_table_handle(&args[0]) {
         let n = super::dfs::insert(env, h, &args[1..])?; // helper dfs
         return Ok(Value::int(n as i32));
     }
+    let mut inserted = 0;
+    let mut insert = |t: &Table| -> Result<Table> {
+        let (out, n) = insert_rows(t, &args[1..])?;
+        inserted = n;
+        Ok(out)
+    };
     if let Some(name) = data_util::object_name(&args[0]) {
-        let Some(Value::Table(t)) = env.get_var(&name) else {
+        if change_table_var(env, &name, &mut insert)?.is_none() {
             bail!("Can't find the table [{}]", name);
-        };
-        let (out, n) = insert_rows(&t, &args[1..])?;
-        env.set_var(&name, Value::table(out))?;
-        return Ok(Value::int(n as i32));
+        }
+        return Ok(Value::int(inserted as i32));
     }
     let Value::Table(t) = &args[0] else {
         bail!("The first argument of function [tableInsert] must be a table or a table name");
     };
-    let (out, n) = insert_rows(t, &args[1..])?;
-    write_back(env, &args[0], &Value::table(out))?;
-    Ok(Value::int(n as i32))
+    // The variable the table came from, when known, gets the rows; else only this copy.
+    if change_table_var(env, &t.name, &mut insert)?.is_none() {
+        insert(t)?;
+    }
+    Ok(Value::int(inserted as i32))
 }
 
 /// `upsert!(obj, newData, [ignoreNull=false], [keyColNames])`: updates rows whose key exists

@@ -154,9 +154,9 @@ fn append(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let new = &args[1];
     // A shared or session table given by name: `append!{'t'}` as a stream handler.
     if let Some(name) = super::data_util::object_name(&args[0]) {
-        if let Some(Value::Table(t)) = env.get_var(&name) {
-            let out = Value::table(super::tables::append_table(&t, new)?);
-            env.set_var(&name, out.clone())?;
+        // Appended to the table's current value (under a shared table's update lock).
+        let mut append = |t: &value::Table| super::tables::append_table(t, new);
+        if let Some(out) = super::tables::change_table_var(env, &name, &mut append)? {
             return Ok(out);
         }
     }

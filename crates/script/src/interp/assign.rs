@@ -16,23 +16,24 @@ impl Interpreter<'_> {
             Target::Var(n) => self.assign_var(n, v),
             Target::Index(obj, idx) => {
                 let name = base_name(obj)?;
-                let cur = self.current(&name)?;
                 let idx = self.eval_indices(idx)?;
-                let new = set_index(cur, &idx, v)?;
-                self.assign_var(&name, new)
+                self.change_element(&name, |cur| set_index(cur, &idx, v.clone()))
             }
             Target::Member(obj, field) => {
                 let name = base_name(obj)?;
-                let cur = self.current(&name)?;
-                let new = set_key(cur, field, v)?;
-                self.assign_var(&name, new)
+                self.change_element(&name, |cur| set_key(cur, field, v.clone()))
             }
         }
     }
 
-    fn current(&self, name: &str) -> Result<Value> {
-        match self.lookup_plain_var(name) {
-            Some(v) => Ok(v),
+    /// Stores `change(current value)` in variable `name`; atomically for a shared object.
+    fn change_element(
+        &mut self,
+        name: &str,
+        change: impl Fn(Value) -> Result<Value>,
+    ) -> Result<()> {
+        match self.modify_var(name, |_, cur| Ok((change(cur)?, ())))? {
+            Some(()) => Ok(()),
             None => Err(self.syntax_error(&format!("Cannot recognize the token {}", name))),
         }
     }

@@ -360,43 +360,83 @@ impl Interpreter<'_> {
             },
         };
         let evaluated = self.eval_args(args, &Callee::of(&fv))?;
-        let mut updated = None;
-        let result = match as_function(&fv).map(|f| f.callable.clone()) {
+        match as_function(&fv).map(|f| f.callable.clone()) {
             Some(Callable::Builtin(b)) => {
                 let e = Self::bind_builtin_keywords(b, evaluated)?;
-                let r = self.call_builtin_kw(b, e)?;
-                updated = self.in_place_done.take();
-                r
+                // In-place functions change the variable they were given first.
+                match self.in_place_target(name, args, &e.values) {
+                    Some(target) => self.call_in_place(b, &target, e),
+                    None => self.call_builtin_kw(b, e),
+                }
             }
             Some(Callable::User(def, cap)) => {
                 let vals = Self::bind_keywords(&def, evaluated)?;
-                let (r, mutated) = self.call_user(&def, &cap, vals)?;
+                let aliases = self.shared_mutable_args(&def, args);
+                let (r, mutated) = self.call_user_with(&def, &cap, vals, aliases)?;
                 for (i, v) in mutated {
                     if let Some(Expr::Var(arg)) = args.get(i) {
                         self.assign_var(arg, v)?;
                     }
                 }
-                r
+                Ok(r)
             }
-            Some(_) => self.call_value(&fv, evaluated.values)?,
-            None => {
-                return Err(Error::new(format!(
-                    "Can't recognize function name {}",
-                    name
-                )))
-            }
+            Some(_) => self.call_value(&fv, evaluated.values),
+            None => Err(Error::new(format!(
+                "Can't recognize function name {}",
+                name
+            ))),
+        }
+    }
+
+    /// The variable an in-place call (`append!(t, x)`, `t.append!(x)`) changes: its first
+    /// argument when written as a variable that exists. A DFS table handle is changed by the
+    /// built-in itself (its object is unchanged), so it has none.
+    fn in_place_target(&self, func: &str, args: &[Expr], values: &[Value]) -> Option<String> {
+        if !func.ends_with('!') {
+            return None;
+        }
+        let Some(Expr::Var(target)) = args.first() else {
+            return None;
         };
-        // In-place functions write the updated object back to the variable they were given:
-        // their result, or what they gave through `Env::set_in_place` (`pop!`).
-        if name.ends_with('!') {
-            if let Some(Expr::Var(target)) = args.first() {
-                if self.lookup_plain_var(target).is_some() {
-                    let v = updated.unwrap_or_else(|| result.clone());
-                    self.assign_var(target, v)?;
+        let first = values.first()?;
+        if crate::dfs::as_table_handle(first).is_some() || self.lookup_plain_var(target).is_none() {
+            return None;
+        }
+        Some(target.clone())
+    }
+
+    /// Runs in-place built-in `b` on the current value of variable `target` and stores the
+    /// updated object: the built-in's result, or what it gave through `Env::set_in_place`
+    /// (`pop!`). For a shared object this happens under the object's update lock
+    /// (`modify_var`): the first argument is replaced by the object's value at that moment.
+    fn call_in_place(
+        &mut self,
+        b: &'static Builtin,
+        target: &str,
+        e: EvaluatedArgs,
+    ) -> Result<Value> {
+        let done = self.modify_var(target, |ip, current| {
+            let mut values = e.values.clone();
+            values[0] = current;
+            let r = ip.call_builtin_with(b, values, e.names.clone(), e.keywords.clone())?;
+            let updated = ip.in_place_done.take().unwrap_or_else(|| r.clone());
+            Ok((updated, r))
+        })?;
+        done.ok_or_else(|| Error::new(format!("Cannot recognize the token {}", target)))
+    }
+
+    /// The `mutable` parameters of `def` given a shared object by name, with that name: the
+    /// function changes the shared object itself (see `Frame::aliases`).
+    fn shared_mutable_args(&self, def: &FuncDef, args: &[Expr]) -> HashMap<String, String> {
+        let mut aliases = HashMap::new();
+        for (p, a) in def.params.iter().zip(args) {
+            if let (true, Expr::Var(var)) = (p.mutable, a) {
+                if let Some(shared) = self.shared_target(var) {
+                    aliases.insert(p.name.clone(), shared);
                 }
             }
         }
-        Ok(result)
+        aliases
     }
 
     /// Calls whose arguments the interpreter treats specially.
@@ -482,6 +522,9 @@ impl Interpreter<'_> {
                 Ok(self.call_user(def, cap, args)?.0)
             }
             Callable::Partial(f, fixed) => {
+                if let Some(r) = self.call_partial_in_place(f, fixed, &args) {
+                    return r;
+                }
                 let mut rest = args.into_iter();
                 let mut all: Vec<Value> = Vec::with_capacity(fixed.len());
                 for slot in fixed {
@@ -503,6 +546,38 @@ impl Interpreter<'_> {
                 self.call_builtin_name(t.function_name(), all)
             }
         }
+    }
+
+    /// `append!{t}` called with the rest of its arguments, where `t` is a table held by the
+    /// variable (or shared object) it is named after: the call changes that variable, as the
+    /// same call written out would. None: not such a call.
+    fn call_partial_in_place(
+        &mut self,
+        f: &FunctionValue,
+        fixed: &[Option<Value>],
+        args: &[Value],
+    ) -> Option<Result<Value>> {
+        let Callable::Builtin(b) = &f.callable else {
+            return None;
+        };
+        let Some(Some(Value::Table(t))) = fixed.first() else {
+            return None;
+        };
+        if !b.name.ends_with('!')
+            || t.name.is_empty()
+            || fixed[1..].iter().any(|v| v.is_none())
+            || !matches!(self.lookup_plain_var(&t.name), Some(Value::Table(_)))
+        {
+            return None;
+        }
+        let mut values: Vec<Value> = fixed.iter().flatten().cloned().collect();
+        values.extend(args.iter().cloned());
+        let target = t.name.clone();
+        let e = EvaluatedArgs {
+            values,
+            ..EvaluatedArgs::default()
+        };
+        Some(self.call_in_place(b, &target, e))
     }
 
     pub fn call_builtin_name(&mut self, name: &str, args: Vec<Value>) -> Result<Value> {
@@ -567,6 +642,18 @@ impl Interpreter<'_> {
         captured: &Arc<HashMap<String, Value>>,
         args: Vec<Option<Value>>,
     ) -> Result<(Value, Vec<(usize, Value)>)> {
+        self.call_user_with(def, captured, args, HashMap::new())
+    }
+
+    /// `call_user` where the `mutable` parameters in `aliases` are shared objects: they change
+    /// the object itself and are not returned for writing back.
+    fn call_user_with(
+        &mut self,
+        def: &FuncDef,
+        captured: &Arc<HashMap<String, Value>>,
+        args: Vec<Option<Value>>,
+        aliases: HashMap<String, String>,
+    ) -> Result<(Value, Vec<(usize, Value)>)> {
         let n = args.len();
         let required = def
             .params
@@ -609,6 +696,7 @@ impl Interpreter<'_> {
         self.frames.push(Frame {
             locals,
             captured: captured.clone(),
+            aliases,
         });
         let saved_line = self.line;
         let r = self.run_user_body(def, &defaults);
@@ -618,7 +706,7 @@ impl Interpreter<'_> {
         let mut mutated = Vec::new();
         if let Some(frame) = frame {
             for (i, p) in def.params.iter().enumerate().take(n) {
-                if p.mutable {
+                if p.mutable && !frame.aliases.contains_key(&p.name) {
                     if let Some(v) = frame.locals.get(&p.name) {
                         mutated.push((i, v.clone()));
                     }

@@ -54,6 +54,9 @@ impl Scope {
 struct Frame {
     locals: HashMap<String, Value>,
     captured: Arc<HashMap<String, Value>>,
+    /// `mutable` parameters given a shared object: parameter name -> shared name. They read
+    /// and change the shared object itself, as DolphinDB passes objects by reference.
+    aliases: HashMap<String, String>,
 }
 
 /// Control flow out of a statement.
@@ -139,6 +142,9 @@ impl<'a> Interpreter<'a> {
     pub fn lookup_plain_var(&self, name: &str) -> Option<Value> {
         match self.frames.last() {
             Some(f) => {
+                if let Some(shared) = f.aliases.get(name) {
+                    return self.host.shared(shared);
+                }
                 if let Some(v) = f.locals.get(name).or_else(|| f.captured.get(name)) {
                     return Some(v.clone());
                 }
@@ -152,20 +158,31 @@ impl<'a> Interpreter<'a> {
         self.host.shared(name)
     }
 
+    /// The shared object that `name` denotes here, when no local or session variable shadows
+    /// it (or `name` is a `mutable` parameter given a shared object).
+    pub(crate) fn shared_target(&self, name: &str) -> Option<String> {
+        let local = match self.frames.last() {
+            Some(f) => {
+                if let Some(shared) = f.aliases.get(name) {
+                    return Some(shared.clone());
+                }
+                f.locals.contains_key(name) || f.captured.contains_key(name)
+            }
+            None => self.state.vars.contains_key(name),
+        };
+        (!local && self.host.is_shared(name)).then(|| name.to_string())
+    }
+
     /// Assigns a variable in the current scope (local in a function, else session). A shared
     /// object of that name that is not shadowed is replaced instead.
     pub fn assign_var(&mut self, name: &str, mut v: Value) -> Result<()> {
+        if let Some(shared) = self.shared_target(name) {
+            return self.host.set_shared(&shared, v);
+        }
         if let Value::Table(t) = &mut v {
             if t.name != name {
                 Arc::make_mut(t).name = name.to_string();
             }
-        }
-        let local = match self.frames.last() {
-            Some(f) => f.locals.contains_key(name) || f.captured.contains_key(name),
-            None => self.state.vars.contains_key(name),
-        };
-        if !local && self.host.is_shared(name) {
-            return self.host.set_shared(name, v);
         }
         match self.frames.last_mut() {
             Some(f) => {
@@ -176,6 +193,34 @@ impl<'a> Interpreter<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Changes variable `name` in place: `f` gets its current value and returns the new one
+    /// and a result. For a shared object `f` runs under the object's update lock
+    /// (`Host::update_shared`), so concurrent sessions never compute from a stale copy;
+    /// otherwise the new value is assigned as `assign_var` does. Ok(None): no such variable.
+    pub fn modify_var<T>(
+        &mut self,
+        name: &str,
+        mut f: impl FnMut(&mut Self, Value) -> Result<(Value, T)>,
+    ) -> Result<Option<T>> {
+        if let Some(shared) = self.shared_target(name) {
+            let host = self.host.clone();
+            let mut out = None;
+            host.update_shared(&shared, &mut |cur| {
+                let (new, r) = f(self, cur.clone())?;
+                *cur = new;
+                out = Some(r);
+                Ok(())
+            })?;
+            return Ok(out);
+        }
+        let Some(cur) = self.lookup_plain_var(name) else {
+            return Ok(None);
+        };
+        let (new, r) = f(self, cur)?;
+        self.assign_var(name, new)?;
+        Ok(Some(r))
     }
 
     /// Removes a variable from the current scope; false when there was none.
@@ -210,6 +255,18 @@ impl Env for Interpreter<'_> {
 
     fn set_var(&mut self, name: &str, v: Value) -> Result<()> {
         self.assign_var(name, v)
+    }
+
+    fn update_var(
+        &mut self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> Result<()>,
+    ) -> Result<bool> {
+        let done = self.modify_var(name, |_, mut v| {
+            f(&mut v)?;
+            Ok((v, ()))
+        })?;
+        Ok(done.is_some())
     }
 
     fn host(&self) -> &dyn Host {

@@ -1,11 +1,15 @@
 //! A script session: variables and functions that persist across requests, and the entry
 //! points the server calls (`run_script`, `run_function`).
 //!
-//! Each request runs on its own thread with a large stack (`STACK_BYTES`), so deep recursion in
-//! a script meets the interpreter's depth limit, never the worker thread's stack end. `print`
-//! output is passed to the caller's callback as it happens.
+//! Each request runs on a thread with a large stack (`STACK_BYTES`), so deep recursion in a
+//! script meets the interpreter's depth limit, never the thread's stack end. A thread that was
+//! started with such a stack says so once (`declare_big_stack`; the server's workers do) and
+//! requests then run on it directly; on any other thread a request runs on a thread spawned
+//! for it. `print` output is passed to the caller's callback as it happens.
 
-use std::collections::HashMap;
+pub mod shared;
+
+use std::cell::Cell;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +22,23 @@ use crate::{Error, Result};
 
 /// Stack of the thread that runs one request (virtual memory; pages are used on demand).
 pub const STACK_BYTES: usize = 256 << 20;
+
+thread_local! {
+    /// Whether this thread's stack has `STACK_BYTES` (`declare_big_stack`).
+    static BIG_STACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Declares that the calling thread was spawned with a stack of at least `STACK_BYTES`, so
+/// sessions run requests on it directly instead of on a thread of their own. Call it first
+/// thing in such a thread (the server's worker pool does); a wrong declaration turns deep
+/// recursion into a stack overflow.
+pub fn declare_big_stack() {
+    BIG_STACK.with(|b| b.set(true));
+}
+
+fn on_big_stack() -> bool {
+    BIG_STACK.with(|b| b.get())
+}
 
 pub struct Session {
     host: Arc<dyn Host>,
@@ -92,7 +113,8 @@ impl Session {
     }
 }
 
-/// Runs `job` on a thread with a `STACK_BYTES` stack; its prints reach `out` as they happen.
+/// Runs `job` on a thread with a `STACK_BYTES` stack (this one when it has such a stack, else a
+/// new one); its prints reach `out` as they happen.
 fn run_on_big_stack<F>(
     state: &mut SessionState,
     out: &mut dyn FnMut(&str),
@@ -101,6 +123,9 @@ fn run_on_big_stack<F>(
 where
     F: FnOnce(&mut SessionState, &mut dyn FnMut(&str)) -> Result<Option<Value>> + Send,
 {
+    if on_big_stack() {
+        return job(state, out);
+    }
     let (tx, rx) = mpsc::channel::<String>();
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
@@ -159,8 +184,11 @@ impl crate::resolve::Known for SessionNames<'_> {
     }
 }
 
+/// Most shared objects a `LocalHost` holds.
+pub const LOCAL_SHARED_OBJECTS_MAX: usize = 65_535;
+
 pub struct LocalHost {
-    shared: Mutex<HashMap<String, Value>>,
+    shared: shared::SharedObjects,
     user: Mutex<String>,
     /// A DFS for tests (helper dfs): `LocalHost::with_dfs`.
     dfs: Option<Arc<dyn crate::dfs::Dfs>>,
@@ -169,7 +197,7 @@ pub struct LocalHost {
 impl Default for LocalHost {
     fn default() -> Self {
         LocalHost {
-            shared: Mutex::new(HashMap::new()),
+            shared: shared::SharedObjects::new(LOCAL_SHARED_OBJECTS_MAX),
             user: Mutex::new("admin".to_string()),
             dfs: None,
         }
@@ -237,45 +265,49 @@ impl Host for LocalHost {
     }
 
     fn share(&self, name: &str, v: Value) -> Result<()> {
-        let mut m = self
-            .shared
-            .lock()
-            .map_err(|_| Error::new("The shared object table is unavailable"))?;
-        if m.contains_key(name) {
-            return Err(Error::new(format!(
+        match self.shared.share(name, v) {
+            Ok(()) => Ok(()),
+            Err(shared::ShareError::Exists) => Err(Error::new(format!(
                 "The shared table [{}] already exists.",
                 name
-            )));
+            ))),
+            Err(shared::ShareError::Full) => Err(Error::new(format!(
+                "A node holds at most {LOCAL_SHARED_OBJECTS_MAX} shared objects"
+            ))),
         }
-        m.insert(name.to_string(), v);
-        Ok(())
     }
 
     fn shared(&self, name: &str) -> Option<Value> {
-        self.shared.lock().ok()?.get(name).cloned()
+        self.shared.get(name)
     }
 
     fn shared_names(&self) -> Vec<String> {
-        match self.shared.lock() {
-            Ok(m) => m.keys().cloned().collect(),
-            Err(_) => Vec::new(),
-        }
+        self.shared.names()
+    }
+
+    fn is_shared(&self, name: &str) -> bool {
+        self.shared.contains(name)
     }
 
     fn set_shared(&self, name: &str, v: Value) -> Result<()> {
-        let mut m = self
-            .shared
-            .lock()
-            .map_err(|_| Error::new("The shared object table is unavailable"))?;
-        m.insert(name.to_string(), v);
+        if !self.shared.replace(name, v)? {
+            return Err(Error::new(format!(
+                "The shared object [{name}] does not exist"
+            )));
+        }
         Ok(())
     }
 
+    fn update_shared(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> Result<()>,
+    ) -> Result<bool> {
+        self.shared.update(name, f)
+    }
+
     fn unshare(&self, name: &str) -> bool {
-        match self.shared.lock() {
-            Ok(mut m) => m.remove(name).is_some(),
-            Err(_) => false,
-        }
+        self.shared.remove(name)
     }
 
     fn dfs(&self) -> Option<Arc<dyn crate::dfs::Dfs>> {

@@ -1,5 +1,7 @@
-//! `update`, `delete` and `insert into` on in-memory tables. Each builds the new table and
-//! assigns it back to the variable (or shared table) it was named by.
+//! `update`, `delete` and `insert into` on in-memory tables. Each builds the new table from the
+//! current one and stores it in the variable it was named by; for a shared table this happens
+//! under the table's update lock (`Interpreter::modify_var`), so statements of concurrent
+//! sessions apply one after the other and none is lost.
 
 use std::sync::Arc;
 
@@ -14,18 +16,39 @@ use crate::interp::{Interpreter, Scope};
 use crate::literal::vector_from_scalars;
 use crate::{bail, Error, Result};
 
-/// The table a statement modifies, with the name to assign it back to.
-fn table_var(ip: &Interpreter, e: &Expr) -> Result<(String, Arc<Table>)> {
+/// The name of the table a statement modifies; fails when it names no table.
+fn table_var(ip: &Interpreter, e: &Expr) -> Result<String> {
     let name = match e {
         Expr::Var(n) => n,
         Expr::Const(v) if v.as_str().is_some() => v.as_str().unwrap_or(""),
         _ => bail!("The table to modify must be given by its name."),
     };
-    match ip.lookup_plain_var(name) {
-        Some(Value::Table(t)) => Ok((name.to_string(), t)),
+    as_table(name, ip.lookup_plain_var(name))?;
+    Ok(name.to_string())
+}
+
+fn as_table(name: &str, v: Option<Value>) -> Result<Arc<Table>> {
+    match v {
+        Some(Value::Table(t)) => Ok(t),
         Some(_) => bail!("{} is not a table.", name),
         None => bail!("Can't find the table [{}].", name),
     }
+}
+
+/// Stores `change(current table)` in table variable `name` (see the module comment).
+fn modify_table(
+    ip: &mut Interpreter,
+    name: &str,
+    mut change: impl FnMut(&mut Interpreter, Arc<Table>) -> Result<Table>,
+) -> Result<()> {
+    let done = ip.modify_var(name, |ip, cur| {
+        let t = as_table(name, Some(cur))?;
+        let kind = t.kind.clone();
+        let mut new = change(ip, t)?;
+        new.kind = kind;
+        Ok((Value::table(new), ()))
+    })?;
+    done.ok_or_else(|| Error::new(format!("Can't find the table [{}].", name)))
 }
 
 /// The rows of `table` that the statement's `from` join pairs with rows of a right table:
@@ -93,7 +116,12 @@ pub fn execute_update(ip: &mut Interpreter, u: &UpdateStmt) -> Result<()> {
     if let Some(h) = super::dfs::target(ip, &u.table)? {
         return super::dfs::update(ip, u, &h); // helper dfs
     }
-    let (name, table) = table_var(ip, &u.table)?;
+    let name = table_var(ip, &u.table)?;
+    modify_table(ip, &name, |ip, table| update_table(ip, u, table))
+}
+
+/// The table `update` makes of `table`.
+fn update_table(ip: &mut Interpreter, u: &UpdateStmt, table: Arc<Table>) -> Result<Table> {
     let (work, origin) = match &u.from {
         Some(from) => {
             let (t, rows) = join_source(ip, from, &table)?;
@@ -157,7 +185,7 @@ pub fn execute_update(ip: &mut Interpreter, u: &UpdateStmt) -> Result<()> {
             }
         }
     }
-    ip.assign_var(&name, Value::table(new))
+    Ok(new)
 }
 
 /// `update ... context by`: each set expression evaluated within the groups, and the rows
@@ -260,19 +288,19 @@ pub fn execute_delete(ip: &mut Interpreter, d: &DeleteStmt) -> Result<()> {
     if let Some(h) = super::dfs::target(ip, &d.table)? {
         return super::dfs::delete(ip, d, &h); // helper dfs
     }
-    let (name, table) = table_var(ip, &d.table)?;
-    let rows = table.rows();
-    let mut frame = Frame::new(table.clone());
-    frame.filter(ip, &d.where_)?;
-    let mut removed = vec![false; rows];
-    match &frame.rows {
-        Some(r) => r.iter().for_each(|&i| removed[i as usize] = true),
-        None => removed.iter_mut().for_each(|x| *x = true),
-    }
-    let rest: Vec<i64> = (0..rows as i64).filter(|&i| !removed[i as usize]).collect();
-    let mut new = take_rows(&table, &rest);
-    new.kind = table.kind.clone();
-    ip.assign_var(&name, Value::table(new))
+    let name = table_var(ip, &d.table)?;
+    modify_table(ip, &name, |ip, table| {
+        let rows = table.rows();
+        let mut frame = Frame::new(table.clone());
+        frame.filter(ip, &d.where_)?;
+        let mut removed = vec![false; rows];
+        match &frame.rows {
+            Some(r) => r.iter().for_each(|&i| removed[i as usize] = true),
+            None => removed.iter_mut().for_each(|x| *x = true),
+        }
+        let rest: Vec<i64> = (0..rows as i64).filter(|&i| !removed[i as usize]).collect();
+        Ok(take_rows(&table, &rest))
+    })
 }
 
 /// A value to insert into a column: a tuple of scalars becomes a typed vector.
@@ -292,7 +320,7 @@ pub fn execute_insert(ip: &mut Interpreter, ins: &InsertStmt) -> Result<()> {
     if let Some(h) = super::dfs::target(ip, &ins.table)? {
         return super::dfs::insert(ip, ins, &h); // helper dfs
     }
-    let (name, table) = table_var(ip, &ins.table)?;
+    let name = table_var(ip, &ins.table)?;
     let batches: Vec<Vec<Value>> = match &ins.values {
         InsertSource::Rows(rows) => {
             let mut out = Vec::with_capacity(rows.len());
@@ -310,24 +338,27 @@ pub fn execute_insert(ip: &mut Interpreter, ins: &InsertStmt) -> Result<()> {
             other => vec![vec![other]],
         },
     };
-    let mut current = table;
-    for vals in batches {
-        let cols = if ins.columns.is_empty() {
-            if vals.len() != current.cols() {
-                bail!(
-                    "The number of columns of the table to insert must be the same as that of the original table ({} vs {})",
-                    vals.len(),
-                    current.cols()
-                );
-            }
-            vals
-        } else {
-            order_columns(&current, &ins.columns, vals)?
-        };
-        let (out, _) = crate::builtins::tables::insert_rows(&current, &cols)?;
-        current = Arc::new(out);
-    }
-    ip.assign_var(&name, Value::Table(current))
+    // The values are computed first; only the insert itself holds a shared table's lock.
+    modify_table(ip, &name, |_, table| {
+        let mut current = table;
+        for vals in &batches {
+            let cols = if ins.columns.is_empty() {
+                if vals.len() != current.cols() {
+                    bail!(
+                        "The number of columns of the table to insert must be the same as that of the original table ({} vs {})",
+                        vals.len(),
+                        current.cols()
+                    );
+                }
+                vals.clone()
+            } else {
+                order_columns(&current, &ins.columns, vals.clone())?
+            };
+            let (out, _) = crate::builtins::tables::insert_rows(&current, &cols)?;
+            current = Arc::new(out);
+        }
+        Ok(Arc::unwrap_or_clone(current))
+    })
 }
 
 /// Values given for `names` arranged in the table's column order, nulls for the others.
