@@ -186,7 +186,8 @@ impl ChunkStore {
             tsdb_cache: AtomicU64::new(0),
             pins: Mutex::new(BTreeMap::new()),
             max_cid: AtomicU64::new(0),
-            next_uid: AtomicU64::new(next_uid),
+            // `load_tablets` handed out ids up to `next_uid` itself: new ones start after it.
+            next_uid: AtomicU64::new(next_uid + 1),
             wake: Mutex::new(false),
             wake_cv: Condvar::new(),
             space: Mutex::new(()),
