@@ -94,22 +94,26 @@ def create(s):
 
 
 def batches_present(s):
-    """batch -> (rows, distinct seq, partitions touched)."""
+    """batch -> (rows, distinct seq, partitions touched, sum of v)."""
     got = s.run(f"""
-        select count(*) as n, nunique(seq) as u, nunique(part) as p
+        select count(*) as n, nunique(seq) as u, nunique(part) as p, sum(v) as v
         from loadTable("{DB}", `pt) group by batch
     """)
-    return {int(b): (int(n), int(u), int(p))
-            for b, n, u, p in zip(got["batch"], got["n"], got["u"], got["p"])}
+    return {int(b): (int(n), int(u), int(p), float(v))
+            for b, n, u, p, v in zip(got["batch"], got["n"], got["u"], got["p"], got["v"])}
+
+
+def whole(b):
+    n = PARTS * ROWS_PER_PART
+    return (n, n, PARTS, float(batch_frame(b)["v"].sum()))
 
 
 def check(s, acked, in_doubt, attempted_max):
-    whole = (PARTS * ROWS_PER_PART, PARTS * ROWS_PER_PART, PARTS)
     present = batches_present(s)
     for b in acked:
-        assert present.get(b) == whole, f"acknowledged batch {b}: {present.get(b)}"
+        assert present.get(b) == whole(b), f"acknowledged batch {b}: {present.get(b)}"
     for b, stats in present.items():
-        assert stats == whole, f"batch {b} is partial or repeated: {stats}"
+        assert stats == whole(b), f"batch {b} is partial or repeated: {stats}"
         assert b in acked or b in in_doubt, f"batch {b} was never acknowledged nor in doubt"
         assert b <= attempted_max
     return present
