@@ -564,7 +564,13 @@ impl Job {
         let mut body = Vec::new();
         match result {
             Ok(None) => Response::ok_empty(&mut body, &self.sid),
-            Ok(Some(v)) => Response::ok_value(&mut body, &self.sid, &v, self.options.fetch_size),
+            Ok(Some(v)) => Response::ok_value_with(
+                &mut body,
+                &self.sid,
+                &v,
+                self.options.fetch_size,
+                self.options.has(flags::COMPRESS),
+            ),
             Err(e) => {
                 self.node
                     .metrics

@@ -318,10 +318,23 @@ impl Response {
     /// `<sid> 1 1\nOK\n<object>`, or paged (§8) when `fetch_size` > 0 and the value is a table.
     /// An encoding failure becomes an error response.
     pub fn ok_value(out: &mut Vec<u8>, sid: &str, v: &Value, fetch_size: usize) {
+        Self::ok_value_with(out, sid, v, fetch_size, false)
+    }
+
+    /// `ok_value`, with table columns compressed (§5.13) when the request allowed it (flag 64):
+    /// LZ4, what a DolphinDB server uses by default.
+    pub fn ok_value_with(
+        out: &mut Vec<u8>,
+        sid: &str,
+        v: &Value,
+        fetch_size: usize,
+        compress: bool,
+    ) {
         let start = out.len();
         out.extend_from_slice(format!("{sid} 1 1\nOK\n").as_bytes());
         let encoded = match v {
-            Value::Table(t) if fetch_size > 0 => encode_paged(t, fetch_size, out),
+            Value::Table(t) if fetch_size > 0 => encode_paged(t, fetch_size, compress, out),
+            Value::Table(_) if compress => wire::encode_compressed(v, wire::Method::Lz4, out),
             _ => wire::encode(v, out),
         };
         if let Err(e) = encoded {
@@ -332,7 +345,12 @@ impl Response {
 }
 
 /// A table sent in pages: an ANY vector header, `blocks` and 1, then each block as a table.
-fn encode_paged(t: &value::Table, fetch_size: usize, out: &mut Vec<u8>) -> value::Result<()> {
+fn encode_paged(
+    t: &value::Table,
+    fetch_size: usize,
+    compress: bool,
+    out: &mut Vec<u8>,
+) -> value::Result<()> {
     let rows = t.rows();
     let blocks = rows.div_ceil(fetch_size).max(1);
     out.extend_from_slice(&[DataType::Any as u8, 1]);
@@ -344,7 +362,12 @@ fn encode_paged(t: &value::Table, fetch_size: usize, out: &mut Vec<u8>) -> value
         let cols: Vec<Vector> = t.columns.iter().map(|c| c.slice(lo, hi)).collect();
         let mut page = value::Table::new(t.names.clone(), cols);
         page.name = t.name.clone();
-        wire::encode(&Value::table(page), out)?;
+        let page = Value::table(page);
+        if compress {
+            wire::encode_compressed(&page, wire::Method::Lz4, out)?;
+        } else {
+            wire::encode(&page, out)?;
+        }
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ mod types;
 mod value;
 mod vector;
 pub mod wire;
+mod wire_compress;
 
 pub use error::{Error, Result};
 pub use types::{null, Category, DataForm, DataType, Storage};

@@ -15,7 +15,12 @@ use std::sync::Arc;
 use crate::types::{DataForm, DataType, Storage};
 use crate::value::{Dict, Matrix, Object, Set, Table, Value};
 use crate::vector::{ArrayData, Data, SymbolBase, SymbolVec, Vector};
+use crate::wire_compress::{self as compress, Header as CompressHeader, HEADER_BYTES};
 use crate::{Error, Result};
+
+pub use crate::wire_compress::{
+    Method, BLOCK_RAW_BYTES_MAX, DECOMPRESSED_BYTES_MAX, DELTA_BLOCK_BYTES_MAX, LZ4_BLOCK_BYTES_MAX,
+};
 
 /// Deepest nesting of objects (tuples in tuples, tables in dictionaries...) we read or write.
 pub const DEPTH_MAX: usize = 64;
@@ -34,6 +39,8 @@ const SYMBOL_WITH_BASE: u8 = 128 + DataType::Symbol as u8;
 const ARRAY_TYPE_OFFSET: u8 = 64;
 /// Table header type bytes seen from the SDKs: C++ basic, C++ compressed, Rust/Java.
 const TABLE_TYPES: [u8; 3] = [0, 8, 27];
+/// The table type byte of a table whose columns may be compressed (COMPRESSTBL).
+const COMPRESSED_TABLE: u8 = 8;
 
 /// Writes `v` in little endian, as porpoise sends it to clients.
 pub fn encode(v: &Value, out: &mut Vec<u8>) -> Result<()> {
@@ -47,6 +54,24 @@ pub fn encode_with(v: &Value, little_endian: bool, out: &mut Vec<u8>) -> Result<
         le: little_endian,
     };
     enc.value(v, 0)
+}
+
+/// Writes `v` (little endian) for a request that allowed compression (flag 64): a table goes
+/// with type byte 8 and its columns compressed with `method`, as a DolphinDB server answers;
+/// anything else as `encode` writes it. SYMBOL, ANY, array-vector, VOID, DURATION and empty
+/// columns stay uncompressed, as the C++ SDK sends them; delta-of-delta applies to 2, 4 and
+/// 8-byte integral and temporal columns, and the other columns use LZ4.
+pub fn encode_compressed(v: &Value, method: Method, out: &mut Vec<u8>) -> Result<()> {
+    encode_compressed_with(v, method, true, out)
+}
+
+/// `encode_compressed` in the given byte order.
+fn encode_compressed_with(v: &Value, method: Method, le: bool, out: &mut Vec<u8>) -> Result<()> {
+    let mut enc = Encoder { out, le };
+    match v {
+        Value::Table(t) => enc.table(t, 0, Some(method)),
+        _ => enc.value(v, 0),
+    }
 }
 
 /// Reads one object from the start of `buf`. `Ok(None)`: the buffer ends too early.
@@ -73,6 +98,7 @@ pub fn decode_partial(buf: &[u8], little_endian: bool) -> Result<Decoded> {
         buf,
         pos: 0,
         le: little_endian,
+        inflate_budget: DECOMPRESSED_BYTES_MAX,
     };
     match r.value(0, &mut SymbolBases::default()) {
         Ok(v) => Ok(Decoded::Done(v, r.pos)),
@@ -194,7 +220,7 @@ impl<'a> Encoder<'a> {
                 self.vector(&d.keys, &mut ids, depth)?;
                 self.vector(&d.values, &mut ids, depth)
             }
-            Value::Table(t) => self.table(t, depth),
+            Value::Table(t) => self.table(t, depth, None),
             Value::Object(o) => self.object(o.as_ref()),
         }
     }
@@ -269,7 +295,7 @@ impl<'a> Encoder<'a> {
         self.elements(&m.data)
     }
 
-    fn table(&mut self, t: &Table, depth: usize) -> Result<()> {
+    fn table(&mut self, t: &Table, depth: usize, compress: Option<Method>) -> Result<()> {
         let rows = t.rows();
         if t.names.len() != t.columns.len() {
             return bad("Can't serialize a table whose names and columns differ in number");
@@ -279,7 +305,12 @@ impl<'a> Encoder<'a> {
                 "Can't serialize a table of more than {COLUMNS_MAX} columns"
             ));
         }
-        self.header(0, DataForm::Table);
+        let type_byte = if compress.is_some() {
+            COMPRESSED_TABLE
+        } else {
+            0
+        };
+        self.header(type_byte, DataForm::Table);
         self.count(rows, "table")?;
         self.put_i32(t.columns.len() as i32);
         self.put_cstr(&t.name);
@@ -291,9 +322,72 @@ impl<'a> Encoder<'a> {
             if c.len() != rows {
                 return bad("Can't serialize a table whose columns differ in length");
             }
-            self.vector(c, &mut ids, depth)?;
+            let done = match compress {
+                Some(m) => self.compressed_vector(c, m)?,
+                None => false,
+            };
+            if !done {
+                self.vector(c, &mut ids, depth)?;
+            }
         }
         Ok(())
+    }
+
+    /// Writes `v` as a compressed vector (type 26), or returns false (writing nothing) when
+    /// this column goes uncompressed.
+    fn compressed_vector(&mut self, v: &Vector, method: Method) -> Result<bool> {
+        let compressible = matches!(
+            v.data,
+            Data::I8(_)
+                | Data::I16(_)
+                | Data::I32(_)
+                | Data::I64(_)
+                | Data::I128(_)
+                | Data::F32(_)
+                | Data::F64(_)
+                | Data::Str(_)
+                | Data::Blob(_)
+        );
+        if !compressible || v.is_empty() || v.ty == DataType::Duration {
+            return Ok(false);
+        }
+        let le = self.le;
+        let width = v.ty.wire_width();
+        let mut blocks = Vec::new();
+        let delta = match (method, delta_values(v)) {
+            (Method::Delta, Some((values, w))) => {
+                compress::deflate_delta(&values, w, le, &mut blocks).is_some()
+            }
+            _ => false,
+        };
+        if !delta {
+            let mut raw = Vec::new();
+            let cuts = raw_elements(v, le, &mut raw)?;
+            compress::deflate_lz4(&raw, cuts.as_deref(), le, &mut blocks);
+        }
+        let byte_size = match i32::try_from(blocks.len() + 20) {
+            Ok(n) => n,
+            Err(_) => return Ok(false), // too large to describe: send it as it is
+        };
+        let scale = if v.ty.is_decimal() { v.scale } else { 0 };
+        let h = CompressHeader {
+            byte_size,
+            col_count: 1,
+            version: 0,
+            flag: le as i8,
+            char_code: -1,
+            method: if delta { Method::Delta } else { Method::Lz4 } as u8,
+            data_type: v.ty.code(),
+            unit_length: width.map_or(-1, |w| w as i8),
+            reserved: scale as i16,
+            extra: scale as i32,
+            element_count: v.len() as i32,
+            check_sum: -1,
+        };
+        self.header(DataType::Compress.code(), DataForm::Vector);
+        h.write(self.out, le);
+        self.out.extend_from_slice(&blocks);
+        Ok(true)
     }
 
     fn vector(&mut self, v: &Vector, ids: &mut SymbolIds, depth: usize) -> Result<()> {
@@ -430,6 +524,45 @@ impl<'a> Encoder<'a> {
     }
 }
 
+/// The elements of a 2, 4 or 8-byte integral column, sign-extended, with their width: what
+/// delta-of-delta encodes. None for other columns.
+fn delta_values(v: &Vector) -> Option<(Vec<i64>, usize)> {
+    match &v.data {
+        Data::I16(x) => Some((x.iter().map(|&e| e as i64).collect(), 2)),
+        Data::I32(x) => Some((x.iter().map(|&e| e as i64).collect(), 4)),
+        Data::I64(x) if v.ty != DataType::Duration => Some((x.clone(), 8)),
+        _ => None,
+    }
+}
+
+/// Writes the elements of `v` as an uncompressed vector has them after its rows and cols
+/// (no decimal scale), and for strings and blobs returns where each element ends.
+fn raw_elements(v: &Vector, le: bool, raw: &mut Vec<u8>) -> Result<Option<Vec<usize>>> {
+    let mut e = Encoder { out: raw, le };
+    match &v.data {
+        Data::Str(x) => {
+            let mut ends = Vec::with_capacity(x.len());
+            for s in x {
+                e.put_cstr(s);
+                ends.push(e.out.len());
+            }
+            Ok(Some(ends))
+        }
+        Data::Blob(x) => {
+            let mut ends = Vec::with_capacity(x.len());
+            for b in x {
+                e.put_blob(b)?;
+                ends.push(e.out.len());
+            }
+            Ok(Some(ends))
+        }
+        _ => {
+            e.elements(v)?;
+            Ok(None)
+        }
+    }
+}
+
 /// The strings a symbol vector uses (with `""` first) and its codes renumbered into them.
 fn compact_symbols<'s>(s: &'s SymbolVec) -> (Vec<&'s str>, Vec<u32>) {
     let base_len = s.base.len();
@@ -506,6 +639,8 @@ struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     le: bool,
+    /// What compressed vectors may still inflate to in this object (`DECOMPRESSED_BYTES_MAX`).
+    inflate_budget: usize,
 }
 
 macro_rules! get_fn {
@@ -746,6 +881,9 @@ impl<'a> Reader<'a> {
 
     /// What follows a vector or pair header: rows, cols, then the data.
     fn vector_body(&mut self, code: u8, depth: usize, syms: &mut SymbolBases) -> Step<Vector> {
+        if code == DataType::Compress as u8 {
+            return self.compressed_vector(depth, syms);
+        }
         if code == SYMBOL_WITH_BASE {
             let rows = self.get_rows("vector")?;
             self.get_i32()?;
@@ -758,6 +896,69 @@ impl<'a> Reader<'a> {
         let rows = self.get_rows("vector")?;
         self.get_i32()?; // cols: 1 for vectors, ignored as the clients do
         self.elements(ty, rows, depth)
+    }
+
+    /// A compressed vector (type 26) after its object header: the 28-byte header, the blocks,
+    /// then the vector they inflate to, read as an uncompressed vector body (§5.13).
+    fn compressed_vector(&mut self, depth: usize, syms: &mut SymbolBases) -> Step<Vector> {
+        let mut hb = [0u8; HEADER_BYTES];
+        hb.copy_from_slice(self.take(HEADER_BYTES)?);
+        let h = CompressHeader::parse(&hb, self.le);
+        let region = self.take(h.region_bytes()?)?;
+        let code = h.data_type;
+        let elem = if code == SYMBOL_WITH_BASE {
+            DataType::Symbol
+        } else if (ARRAY_TYPE_OFFSET..128).contains(&code) {
+            Self::data_type(code - ARRAY_TYPE_OFFSET)?
+        } else {
+            Self::data_type(code)?
+        };
+        if matches!(elem, DataType::Compress | DataType::Any | DataType::Void) {
+            return fail(format!("Unsupported compressed data type {}", elem.name()));
+        }
+        if h.element_count < 0 {
+            return fail(format!("Invalid vector size {}", h.element_count));
+        }
+        // What an uncompressed vector has before its data; the header carries the scale.
+        let mut payload = Vec::new();
+        for x in [h.element_count, 1] {
+            payload.extend_from_slice(&if self.le {
+                x.to_le_bytes()
+            } else {
+                x.to_be_bytes()
+            });
+        }
+        if elem.is_decimal() {
+            let scale = h.reserved as i32;
+            payload.extend_from_slice(&if self.le {
+                scale.to_le_bytes()
+            } else {
+                scale.to_be_bytes()
+            });
+        }
+        let plain = code == elem.code();
+        let width = if plain { elem.wire_width() } else { None };
+        compress::inflate(
+            &h,
+            region,
+            width,
+            self.le,
+            &mut self.inflate_budget,
+            &mut payload,
+        )?;
+        let mut inner = Reader {
+            buf: &payload,
+            pos: 0,
+            le: self.le,
+            inflate_budget: 0,
+        };
+        match inner.vector_body(code, depth, syms) {
+            Err(Fail::Short(_)) => fail(format!(
+                "A compressed vector inflates to fewer than the {} elements its header says",
+                h.element_count
+            )),
+            r => r,
+        }
     }
 
     /// `rows` elements of a plain (not array, not 145) vector of `ty`.
@@ -956,3 +1157,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 #[path = "wire_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "wire_compress_tests.rs"]
+mod compress_tests;

@@ -479,7 +479,21 @@ impl Rng {
 #[test]
 fn random_and_mutated_bytes_never_panic() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let compressed_table = Value::table(Table::new(
+        vec!["i".into(), "s".into(), "y".into()],
+        vec![
+            Vector::from_i32(DataType::Date, vec![1, null::I32, 3, 7]),
+            Vector::from_strings(vec!["a".into(), "".into(), "bc".into(), "d".into()]),
+            Vector::from_symbols(&["x", "y", "x", ""]),
+        ],
+    ));
+    let mut lz4 = Vec::new();
+    encode_compressed(&compressed_table, Method::Lz4, &mut lz4).unwrap();
+    let mut delta = Vec::new();
+    encode_compressed(&compressed_table, Method::Delta, &mut delta).unwrap();
     let seeds: Vec<Vec<u8>> = vec![
+        lz4,
+        delta,
         enc(&Value::tuple(vec![Value::int(1), Value::string("ab")])),
         enc(&Value::vector(array_vec(DataType::Int, &[&[1, 2], &[3]]))),
         enc(&Value::table(Table::new(
