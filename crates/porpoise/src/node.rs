@@ -33,6 +33,12 @@ use crate::{launch, logging};
 /// `key=value` pairs in file order.
 type KeyValues = Vec<(String, String)>;
 
+/// Bound on one `rpc(alias, func, ...)` call to another node.
+const RPC_CALL_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Where a node of the cluster listens (`host:port`), by alias.
+type Directory = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Bound on waiting for the leader's `getClusterPerf` from a data node.
 const PERF_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -289,6 +295,25 @@ async fn run_controller(config: Config) -> ExitCode {
         Err(e) => return fail(e.0),
     };
     let service = ClusterService::start(controller.clone(), rpc.clone(), settings);
+    let directory: Directory = {
+        let (svc, ctl) = (Arc::downgrade(&service), Arc::downgrade(&controller));
+        Arc::new(move |alias: &str| {
+            let from_members = ctl.upgrade().and_then(|c| {
+                c.members()
+                    .into_iter()
+                    .find(|m| m.alias == alias)
+                    .map(|m| m.addr())
+            });
+            from_members.or_else(|| {
+                let nodes = svc.upgrade()?.nodes();
+                nodes
+                    .into_iter()
+                    .find(|n| n.site.alias == alias)
+                    .map(|n| n.site.addr())
+            })
+        })
+    };
+    register_rpc(&rpc, directory);
     let sender = heartbeats(&node, &rpc, NodeMode::Controller, controller.members());
     wait_for_signal().await;
     tracing::info!("shutting down");
@@ -379,6 +404,16 @@ async fn run_agent(config: Config) -> ExitCode {
         script: script_arg,
     };
     let agent = Agent::start(acfg, rpc.clone(), node_load(&node));
+    let directory: Directory = {
+        let a = Arc::downgrade(&agent);
+        Arc::new(move |alias: &str| {
+            let agent = a.upgrade()?;
+            let view = agent.leader_view();
+            controller_addr(&view.controllers, alias)
+                .or_else(|| node_addr_in_file(&agent.nodes_file(), alias))
+        })
+    };
+    register_rpc(&rpc, directory);
     wait_for_signal().await;
     tracing::info!("shutting down");
     agent.shutdown().await;
@@ -420,6 +455,16 @@ async fn run_worker(config: Config) -> ExitCode {
     }
     let sender = Arc::new(heartbeats(&node, &rpc, mode, controllers));
     register_worker_functions(&rpc, &sender);
+    let directory: Directory = {
+        let s = Arc::downgrade(&sender);
+        let nodes_file = node.config.value("nodesFile").map(PathBuf::from);
+        Arc::new(move |alias: &str| {
+            let view = s.upgrade()?.view();
+            controller_addr(&view.controllers, alias)
+                .or_else(|| node_addr_in_file(nodes_file.as_deref()?, alias))
+        })
+    };
+    register_rpc(&rpc, directory);
     wait_for_signal().await;
     tracing::info!("shutting down: heartbeats stop first");
     sender.stop().await;
@@ -430,6 +475,51 @@ async fn run_worker(config: Config) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+fn controller_addr(controllers: &[ControllerSite], alias: &str) -> Option<String> {
+    controllers
+        .iter()
+        .find(|c| c.alias == alias)
+        .map(ControllerSite::addr)
+}
+
+/// The address of `alias` in a cluster.nodes file.
+fn node_addr_in_file(path: &Path, alias: &str) -> Option<String> {
+    let text = read_cluster_file(path).ok()??;
+    let (nodes, _) = parse_nodes(&text, &path.display().to_string()).ok()?;
+    nodes
+        .into_iter()
+        .find(|n| n.site.alias == alias)
+        .map(|n| n.site.addr())
+}
+
+/// `rpc(alias, func, args...)` toward another node: the script built-in forwards here with the
+/// function's name; the call goes over the internal connection pool.
+fn register_rpc(rpc: &Arc<Rpc>, directory: Directory) {
+    let handle = tokio::runtime::Handle::current();
+    let r = Arc::downgrade(rpc);
+    rpc.register_function("rpc", move |args| {
+        let rpc = r.upgrade().ok_or("The node is shutting down")?;
+        let (Some(alias), Some(name)) = (
+            args.first().and_then(Value::as_str),
+            args.get(1).and_then(Value::as_str),
+        ) else {
+            return Err("rpc expects a node alias and a function".into());
+        };
+        let addr = directory(alias)
+            .ok_or_else(|| format!("The node [{alias}] is not a member of the cluster"))?;
+        let call = rpc.call(
+            &addr,
+            name,
+            args[2..].to_vec(),
+            CallOptions::once(RPC_CALL_TIMEOUT),
+        );
+        cluster::rpc::block_on(&handle, call)?.map_err(|e| match e {
+            cluster::rpc::RpcError::Remote(m) => m,
+            e => format!("rpc to {alias} failed: {e}"),
+        })
+    });
 }
 
 /// Cluster functions a data or compute node answers by asking the leader.

@@ -551,6 +551,16 @@ impl Agent {
         Ok(())
     }
 
+    /// The controllers as the heartbeats know them.
+    pub fn leader_view(&self) -> crate::membership::sender::LeaderView {
+        self.sender.view()
+    }
+
+    /// The cluster.nodes the agent last received (`<home>/<alias>/cluster.nodes`).
+    pub fn nodes_file(&self) -> PathBuf {
+        lock(&self.supervisor).dir().join("cluster.nodes")
+    }
+
     /// The state of the agent's nodes.
     pub fn children(&self) -> Vec<ChildState> {
         lock(&self.supervisor).children()

@@ -186,8 +186,11 @@ impl ClusterService {
         })
     }
 
+    /// The controllers, by alias.
     fn controllers(&self) -> Vec<ControllerSite> {
-        self.controller.members()
+        let mut m = self.controller.members();
+        m.sort_by(|a, b| a.alias.cmp(&b.alias));
+        m
     }
 
     fn check_leader(&self) -> std::result::Result<(), String> {

@@ -3,8 +3,12 @@
 //! `startComputeNode`, `stopComputeNode`. They forward to `Host::node_function`; a node without
 //! the cluster service (a standalone node) says where they can run. `getConfig(key)` reads the
 //! node's effective configuration (on a data node: cluster.cfg, its own file and flags).
+//! `rpc(alias, func, args...)` calls a built-in on another node of the cluster (the official
+//! clients' high-availability connect runs `rpc(getControllerAlias(), getClusterPerf)`).
 
 use value::Value;
+
+use crate::interp::{as_function, Callable};
 
 use super::{builtin, Builtin, Env, Kind};
 use crate::{Error, Result};
@@ -19,8 +23,12 @@ pub fn functions() -> Vec<Builtin> {
         builtin("startComputeNode", 1, 1, Kind::Other, start_compute_node),
         builtin("stopComputeNode", 1, 1, Kind::Other, stop_compute_node),
         builtin("getConfig", 1, 1, Kind::Other, get_config),
+        builtin("rpc", 2, RPC_ARGS_MAX + 2, Kind::Other, rpc),
     ]
 }
+
+/// Most arguments `rpc` passes on.
+pub const RPC_ARGS_MAX: usize = 1024;
 
 fn forward(env: &mut dyn Env, name: &str, args: &[Value]) -> Result<Value> {
     match env.host().node_function(name, args) {
@@ -76,4 +84,56 @@ fn get_config(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         .and_then(|v| v.as_str())
         .ok_or_else(|| Error::new("The argument of getConfig must be a string"))?;
     Ok(Value::string(env.host().config(key).unwrap_or_default()))
+}
+
+/// `rpc(nodeAlias, func, args...)`: runs `func(args...)` on the node `nodeAlias` and returns
+/// its result; on this node itself it is a plain call. `func` is a built-in or a partial
+/// application of one (its fixed arguments travel with the call).
+fn rpc(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let alias = args[0]
+        .as_str()
+        .ok_or_else(|| Error::new("The first argument of rpc must be a node alias"))?
+        .to_string();
+    let f = &args[1];
+    let rest = &args[2..];
+    if alias == env.host().node_alias() {
+        return env.call(f, rest);
+    }
+    if env.host().user() == "guest" {
+        return Err(Error::new("<NoPrivilege>Login is required to call rpc"));
+    }
+    let (name, call_args) = remote_call(f, rest)?;
+    let mut fwd = Vec::with_capacity(call_args.len() + 2);
+    fwd.push(Value::string(alias));
+    fwd.push(Value::string(name));
+    fwd.extend(call_args);
+    forward(env, "rpc", &fwd)
+}
+
+/// The built-in's name and its full argument list (a partial application's fixed arguments
+/// with the call's arguments in its empty slots, the rest after them).
+fn remote_call(f: &Value, rest: &[Value]) -> Result<(String, Vec<Value>)> {
+    let fv = as_function(f)
+        .ok_or_else(|| Error::new("The second argument of rpc must be a function"))?;
+    match &fv.callable {
+        Callable::Builtin(b) => Ok((b.name.to_string(), rest.to_vec())),
+        Callable::Partial(inner, slots) => {
+            let (name, _) = remote_call(&Value::Object(inner.clone()), &[])?;
+            let mut given = rest.iter().cloned();
+            let mut out: Vec<Value> = slots
+                .iter()
+                .map(|s| {
+                    s.clone()
+                        .or_else(|| given.next())
+                        .unwrap_or_else(Value::void)
+                })
+                .collect();
+            out.extend(given);
+            Ok((name, out))
+        }
+        _ => Err(Error::new(format!(
+            "rpc can call built-in functions only; {} is not one",
+            fv.name()
+        ))),
+    }
 }

@@ -374,6 +374,7 @@ const SIGNATURES: &[(&str, &str)] = &[
     ("startComputeNode", "X"),
     ("stopComputeNode", "X"),
     ("getConfig", "key"),
+    ("rpc", "nodeAlias, func, args..."),
     // Controllers (crates/cluster controller).
     ("getActiveMaster", ""),
     ("getControllerAlias", ""),

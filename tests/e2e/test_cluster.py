@@ -1,0 +1,119 @@
+"""Proves that the official Python client (`dolphindb` on PyPI) works against a porpoise HA
+cluster started by `porpoise playground`: getClusterPerf as a DataFrame with DolphinDB's
+columns, a high-availability connection (the client asks rpc(getControllerAlias(),
+getClusterPerf) for the data nodes and picks one), rpc between nodes, and a clean stop.
+
+The binary is $PORPOISE_BIN, or target/debug/porpoise at the repository root."""
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import dolphindb as ddb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("PORPOISE_BIN", str(ROOT / "target" / "debug" / "porpoise"))
+READY_TIMEOUT_S = 120
+STOP_TIMEOUT_S = 60
+SEED_PORTS = [8901, 8902, 8903, 8710, 8711, 8810, 8811, 8910, 8911]
+
+
+def port_free(p):
+    with socket.socket() as s:
+        try:
+            s.bind(("0.0.0.0", p))
+            return True
+        except OSError:
+            return False
+
+
+def listening(p):
+    try:
+        socket.create_connection(("127.0.0.1", p), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def free_offset():
+    for _ in range(200):
+        off = random.randrange(1000, 50000)
+        if all(p + off < 65000 and port_free(p + off) for p in SEED_PORTS):
+            return off
+    raise RuntimeError("no free ports")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cluster")
+    off = free_offset()
+    proc = subprocess.Popen(
+        [BIN, "playground", "--dir", str(root / "playground"), "--port-offset", str(off)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    ready = threading.Event()
+
+    def read():
+        for line in proc.stdout:
+            lines.append(line)
+            if "ready" in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(READY_TIMEOUT_S):
+        proc.kill()
+        raise RuntimeError("the playground did not get ready:\n" + "".join(lines))
+    yield {"off": off, "lines": lines}
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=STOP_TIMEOUT_S) == 0
+    for p in SEED_PORTS:
+        assert not listening(p + off), f"port {p + off} still open"
+
+
+def session(port):
+    s = ddb.session()
+    s.connect("127.0.0.1", port, "admin", "123456")
+    return s
+
+
+def test_cluster_perf_is_a_dataframe_with_dolphindb_columns(cluster):
+    s = session(8901 + cluster["off"])
+    df = s.run("getClusterPerf(true)")
+    for col in ["host", "port", "site", "mode", "state", "agentSite", "name", "memoryUsed",
+                "cpuUsage", "runningJobs", "queuedJobs", "diskFreeSpace", "isLeader"]:
+        assert col in df.columns, col
+    assert sorted(df["name"]) == sorted(
+        ["controller1", "controller2", "controller3", "agent1", "agent2", "agent3",
+         "P1-node1", "P2-node1", "P3-node1"])
+    assert df["state"].all()
+    assert df["isLeader"].sum() == 1
+    data = df[df["mode"] == 0]
+    assert sorted(data["agentSite"].str.split(":").str[-1]) == ["agent1", "agent2", "agent3"]
+
+
+def test_high_availability_connect_picks_a_data_node(cluster):
+    off = cluster["off"]
+    sites = [f"127.0.0.1:{p + off}" for p in (8711, 8811, 8911)]
+    s = ddb.session()
+    assert s.connect("127.0.0.1", 8711 + off, "admin", "123456",
+                     highAvailability=True, highAvailabilitySites=sites)
+    assert s.run("getNodeAlias()") in ("P1-node1", "P2-node1", "P3-node1")
+    assert s.run("1 + 1") == 2
+
+
+def test_rpc_between_nodes(cluster):
+    off = cluster["off"]
+    s = session(8711 + off)
+    leader = s.run("getControllerAlias()")
+    assert leader in ("controller1", "controller2", "controller3")
+    assert s.run(f'rpc("{leader}", getNodeAlias)') == leader
+    ctl = session(8901 + off)
+    assert ctl.run('rpc("P2-node1", getNodeAlias)') == "P2-node1"
+    assert ctl.run('rpc("P2-node1", add, 1, 2)') == 3
