@@ -1,6 +1,7 @@
 //! `porpoise playground` end to end: it writes the seed-like cfg files, starts every process,
 //! prints a line containing `ready`, serves through the official client, and stops everything on
-//! SIGTERM. The HA layout's three controllers agree on `getActiveMaster()`.
+//! SIGTERM. The HA layout's three controllers agree on `getActiveMaster()`, and a second run on
+//! the same directory brings the same cluster back.
 
 mod common;
 
@@ -124,6 +125,24 @@ async fn ha_playground_controllers_agree_on_the_leader() {
         );
     }
     let ports: Vec<u16> = bases.iter().map(|b| b + off).collect();
+    stop(p, &ports);
+
+    // Run again on the same directory: the controllers restore their Raft state, the agents
+    // start the data nodes that were running by themselves.
+    let (p, rx) = playground(&dir, false, off);
+    wait_ready(&rx, Duration::from_secs(150));
+    for a in ["agent1", "agent2", "agent3"] {
+        let log = std::fs::read_to_string(dir.join(format!("cluster/agent/log/{a}.log"))).unwrap();
+        assert!(
+            log.contains("was running when the agent stopped"),
+            "{a}: {log}"
+        );
+    }
+    let l = run(controllers[0], "getActiveMaster()")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(l.to_string().starts_with("controller"));
     stop(p, &ports);
     let _ = std::fs::remove_dir_all(&root);
 }
