@@ -8,6 +8,7 @@
 pub mod convert;
 pub mod display;
 mod error;
+pub mod hash;
 pub mod temporal;
 mod types;
 mod value;
