@@ -192,7 +192,42 @@ pub enum MetaCommand {
         table: Option<String>,
         partitions: Vec<String>,
     },
+    /// `SetScheme` only when the level's scheme is still `expect` (writers on different nodes
+    /// adding VALUE partitions at once: the loser re-reads and retries).
+    SetSchemeIf {
+        db: String,
+        level: usize,
+        expect: Vec<u8>,
+        scheme: Vec<u8>,
+    },
+    /// Cluster: starts a transaction; answers its TID (`MetaResponse::Tid`).
+    BeginTxn,
+    /// Cluster: commits a begun transaction at the next CID (`MetaResponse::Cid`): tablet
+    /// versions +1 as `Commit`, and the replicas that prepared it (chunk id, data nodes) are
+    /// recorded at the chunk's new version. Refused when the transaction was aborted.
+    CommitTxn {
+        tid: u64,
+        tablets: Vec<(String, String)>,
+        replicas: Vec<(String, Vec<String>)>,
+    },
+    /// Cluster: aborts a begun transaction (its coordinator gave up, or a replica holding it
+    /// in doubt resolved it). Refused when it committed.
+    AbortTxn {
+        tid: u64,
+    },
 }
+
+/// A cluster transaction's outcome, as replicas in doubt ask for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxnState {
+    Pending,
+    Committed(u64),
+    Aborted,
+}
+
+/// Finished transactions the state remembers (for replicas in doubt); older ones are
+/// forgotten, and a replica still in doubt about one of those aborts it.
+pub const TXNS_KEPT: usize = 65_536;
 
 /// What an applied command answers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,6 +238,10 @@ pub enum MetaResponse {
     /// Tablets the command removed from the metadata (chunk id, table id): their data is now
     /// garbage for the store to drop.
     Removed(Vec<(String, String)>),
+    /// `BeginTxn`'s transaction id.
+    Tid(u64),
+    /// `CommitTxn`'s commit id.
+    Cid(u64),
 }
 
 /// An entity `apply` touched, to persist.
@@ -214,11 +253,15 @@ enum Dirty {
 }
 
 /// The whole metadata.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub databases: BTreeMap<String, DatabaseMeta>,
     pub chunks: BTreeMap<String, ChunkMeta>,
     pub counters: Counters,
+    /// Cluster transactions by TID (pending, and the last `TXNS_KEPT` finished ones). Not
+    /// used (and not persisted) by a single node's catalog.
+    #[serde(default)]
+    pub txns: BTreeMap<u64, TxnState>,
 }
 
 fn check_name(what: &str, name: &str) -> Result<()> {
@@ -506,8 +549,109 @@ impl State {
                 let removed = self.remove_tablets(db, &ids, partitions, &mut dirty)?;
                 MetaResponse::Removed(removed)
             }
+            MetaCommand::SetSchemeIf {
+                db,
+                level,
+                expect,
+                scheme,
+            } => {
+                let d = self.db_mut(db)?;
+                match d.levels.get_mut(*level) {
+                    Some(l) if &l.scheme == expect => l.scheme = scheme.clone(),
+                    Some(_) => fail!(
+                        "The partition scheme of [{}] was changed by another writer",
+                        db
+                    ),
+                    None => fail!("The database [{}] has no partition level {}", db, level),
+                }
+                dirty.insert(Dirty::Database(db.clone()));
+                MetaResponse::Done
+            }
+            MetaCommand::BeginTxn => {
+                let tid = self.counters.last_tid + 1;
+                self.counters.last_tid = tid;
+                self.txns.insert(tid, TxnState::Pending);
+                dirty.insert(Dirty::Counters);
+                MetaResponse::Tid(tid)
+            }
+            MetaCommand::CommitTxn {
+                tid,
+                tablets,
+                replicas,
+            } => {
+                match self.txns.get(tid) {
+                    Some(TxnState::Pending) => {}
+                    Some(TxnState::Committed(_)) => fail!("The transaction {} already committed", tid),
+                    _ => fail!("The transaction {} was aborted", tid),
+                }
+                for (c, nodes) in replicas {
+                    let Some(chunk) = self.chunks.get(c) else {
+                        fail!("The chunk {} doesn't exist", c);
+                    };
+                    if let Some(n) = nodes.iter().find(|n| !chunk.replicas.iter().any(|r| &r.node == *n)) {
+                        fail!("The chunk {} has no replica on {}", c, n);
+                    }
+                }
+                let cid = self.counters.last_cid + 1;
+                let (resp, d) = self.apply_tracked(&MetaCommand::Commit {
+                    tid: *tid,
+                    cid,
+                    tablets: tablets.clone(),
+                })?;
+                let _ = resp;
+                dirty.extend(d);
+                for (c, nodes) in replicas {
+                    if let Some(chunk) = self.chunks.get_mut(c) {
+                        let v = chunk.version;
+                        for r in chunk.replicas.iter_mut().filter(|r| nodes.contains(&r.node)) {
+                            r.version = v;
+                        }
+                        dirty.insert(Dirty::Chunk(c.clone()));
+                    }
+                }
+                self.txns.insert(*tid, TxnState::Committed(cid));
+                self.forget_txns();
+                MetaResponse::Cid(cid)
+            }
+            MetaCommand::AbortTxn { tid } => {
+                match self.txns.get(tid) {
+                    Some(TxnState::Committed(_)) => fail!("The transaction {} already committed", tid),
+                    _ => {
+                        self.txns.insert(*tid, TxnState::Aborted);
+                    }
+                }
+                self.forget_txns();
+                MetaResponse::Done
+            }
         };
         Ok((resp, dirty))
+    }
+
+    /// Drops the oldest finished transactions past `TXNS_KEPT`.
+    fn forget_txns(&mut self) {
+        let finished = self
+            .txns
+            .values()
+            .filter(|t| **t != TxnState::Pending)
+            .count();
+        if finished <= TXNS_KEPT {
+            return;
+        }
+        let mut extra = finished - TXNS_KEPT;
+        let old: Vec<u64> = self
+            .txns
+            .iter()
+            .filter(|(_, t)| **t != TxnState::Pending)
+            .map(|(k, _)| *k)
+            .take_while(|_| {
+                let go = extra > 0;
+                extra = extra.saturating_sub(1);
+                go
+            })
+            .collect();
+        for k in old {
+            self.txns.remove(&k);
+        }
     }
 
     fn table_id(&self, db: &str, name: &str) -> Result<String> {

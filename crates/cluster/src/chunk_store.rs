@@ -31,18 +31,43 @@ fn table_schema(s: &TabletSchema) -> TableSchema {
     }
 }
 
+fn tablet_writes(writes: Vec<Write>) -> Result<Vec<TabletWrite>> {
+    let mut out = Vec::with_capacity(writes.len());
+    for w in writes {
+        let chunk = ChunkId::new(w.chunk)?;
+        let schema = table_schema(&w.schema);
+        out.push(match w.kind {
+            WriteKind::Append => TabletWrite::append(chunk, &w.table, schema, w.rows),
+            WriteKind::Replace => TabletWrite::replace(chunk, &w.table, schema, w.rows),
+        });
+    }
+    Ok(out)
+}
+
 impl Store for ChunkStore {
     fn commit(&self, tid: u64, cid: u64, writes: Vec<Write>) -> Result<()> {
-        let mut out = Vec::with_capacity(writes.len());
-        for w in writes {
-            let chunk = ChunkId::new(w.chunk)?;
-            let schema = table_schema(&w.schema);
-            out.push(match w.kind {
-                WriteKind::Append => TabletWrite::append(chunk, &w.table, schema, w.rows),
-                WriteKind::Replace => TabletWrite::replace(chunk, &w.table, schema, w.rows),
-            });
-        }
-        Ok(ChunkStore::commit(self, tid, cid, out)?)
+        Ok(ChunkStore::commit(self, tid, cid, tablet_writes(writes)?)?)
+    }
+
+    fn prepare(&self, tid: u64, writes: Vec<Write>) -> Result<()> {
+        Ok(ChunkStore::prepare(self, tid, tablet_writes(writes)?)?)
+    }
+
+    fn commit_prepared(&self, tid: u64, cid: u64) -> Result<()> {
+        Ok(ChunkStore::commit_prepared(self, tid, cid)?)
+    }
+
+    fn abort(&self, tid: u64) -> Result<()> {
+        Ok(ChunkStore::abort(self, tid)?)
+    }
+
+    fn prepared(&self) -> Vec<u64> {
+        self.prepared_transactions()
+    }
+
+    fn tablet_last_cid(&self, chunk: &str, table: &str) -> Option<u64> {
+        let chunk = ChunkId::new(chunk.to_string()).ok()?;
+        self.tablet_info(&chunk, table).map(|i| i.last_cid)
     }
 
     fn scan(&self, chunk: &str, table: &str, cid: u64, columns: &[ColumnSpec]) -> Result<Table> {

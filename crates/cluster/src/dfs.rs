@@ -45,6 +45,9 @@ impl NewValuePolicy {
     }
 }
 
+/// How often a write retries after a writer on another node changed the same metadata.
+const RACE_RETRIES: usize = 8;
+
 #[derive(Clone, Debug)]
 pub struct DfsConfig {
     pub new_value_policy: NewValuePolicy,
@@ -58,8 +61,20 @@ impl Default for DfsConfig {
     }
 }
 
+/// Where a node's DFS metadata lives.
+enum Meta {
+    /// A single node: its own catalog (redb).
+    Local(Mutex<Catalog>),
+    /// A cluster node: the controllers' Raft state, through the leader (`replica::Link`).
+    Cluster(Arc<crate::replica::Link>),
+}
+
+/// Script's `Dfs` over a metadata backend (`Meta`) and this node's chunk store. On a single
+/// node both are local; on a cluster's data or compute node the metadata is the controllers'
+/// and transactions and reads go to the chunks' replicas (`replica::Link`), while partitioning
+/// rows, planning scans and the map/reduce stay here.
 pub struct LocalDfs {
-    catalog: Mutex<Catalog>,
+    meta: Meta,
     store: Arc<dyn Store>,
     /// Serializes writers from TID/CID assignment to the catalog's commit record, so CIDs
     /// become visible in order.
@@ -136,7 +151,7 @@ fn info_of(d: &DatabaseMeta, t: &TableMeta) -> Result<DfsTableInfo> {
     })
 }
 
-fn tablet_schema(d: &DatabaseMeta, t: &TableMeta) -> TabletSchema {
+pub(crate) fn tablet_schema(d: &DatabaseMeta, t: &TableMeta) -> TabletSchema {
     TabletSchema {
         columns: t.columns.iter().map(column_spec).collect(),
         tsdb: d.engine.eq_ignore_ascii_case("TSDB"),
@@ -173,7 +188,7 @@ impl LocalDfs {
     pub fn open(catalog_path: &Path, store: Arc<dyn Store>, cfg: DfsConfig) -> Result<LocalDfs> {
         let catalog = Catalog::open(catalog_path)?;
         let dfs = LocalDfs {
-            catalog: Mutex::new(catalog),
+            meta: Meta::Local(Mutex::new(catalog)),
             store,
             commit: Mutex::new(()),
             cfg,
@@ -196,6 +211,50 @@ impl LocalDfs {
         LocalDfs::open(&meta.join("catalog.redb"), Arc::new(store), cfg)
     }
 
+    /// A cluster node's DFS: metadata and transactions through `link`, `store` holding this
+    /// node's replicas (an empty `MemStore` on a compute node).
+    pub fn cluster(link: Arc<crate::replica::Link>, store: Arc<dyn Store>, cfg: DfsConfig) -> LocalDfs {
+        LocalDfs {
+            meta: Meta::Cluster(link),
+            store,
+            commit: Mutex::new(()),
+            cfg,
+        }
+    }
+
+    /// Reads the metadata (on a cluster node: the leader's current state).
+    fn read<R>(&self, f: impl FnOnce(&crate::catalog::State) -> R) -> Result<R> {
+        match &self.meta {
+            Meta::Local(c) => Ok(f(lock(c)?.state())),
+            Meta::Cluster(l) => Ok(f(&*l.state()?)),
+        }
+    }
+
+    /// This node's alias on a cluster (None on a single node).
+    fn cluster_alias(&self) -> Option<&str> {
+        match &self.meta {
+            Meta::Local(_) => None,
+            Meta::Cluster(l) => Some(l.alias()),
+        }
+    }
+
+    /// A tablet's rows at snapshot `cid`: from the local store, or on a cluster from a replica.
+    fn scan_tablet(&self, chunk: &str, table: &str, cid: u64, columns: &[ColumnSpec]) -> Result<Table> {
+        match &self.meta {
+            Meta::Local(_) => self.store.scan(chunk, table, cid, columns),
+            Meta::Cluster(l) => l.read(chunk, table, cid, columns),
+        }
+    }
+
+    /// Whether this node holds a replica of `c` (every chunk on a single node): `getAllChunks`
+    /// and `getTabletsMeta` list a node's own chunks, as DolphinDB's do.
+    fn holds(&self, c: &crate::catalog::ChunkMeta) -> bool {
+        match self.cluster_alias() {
+            None => true,
+            Some(a) => c.replicas.iter().any(|r| r.node == a),
+        }
+    }
+
     /// Flushes the store's cache engine (clean shutdown).
     pub fn flush(&self) -> Result<()> {
         self.store.flush()
@@ -203,8 +262,11 @@ impl LocalDfs {
 
     /// Makes the catalog and the store agree after a crash (see the module doc).
     fn reconcile(&self) -> Result<()> {
+        let Meta::Local(catalog) = &self.meta else {
+            return Ok(());
+        };
         let _w = lock(&self.commit)?;
-        let mut cat = lock(&self.catalog)?;
+        let mut cat = lock(catalog)?;
         let last = cat.state().counters.last_cid;
         let stored = self.store.tablets();
         let mut adopt = Vec::new();
@@ -239,12 +301,15 @@ impl LocalDfs {
     }
 
     fn apply(&self, cmd: &MetaCommand) -> Result<MetaResponse> {
-        Ok(lock(&self.catalog)?.apply(cmd)?)
+        match &self.meta {
+            Meta::Local(c) => Ok(lock(c)?.apply(cmd)?),
+            Meta::Cluster(l) => l.propose(cmd),
+        }
     }
 
     fn db_meta(&self, path: &str) -> Result<DatabaseMeta> {
-        match lock(&self.catalog)?.state().databases.get(path) {
-            Some(d) => Ok(d.clone()),
+        match self.read(|s| s.databases.get(path).cloned())? {
+            Some(d) => Ok(d),
             None => err!("The database [{}] doesn't exist", path),
         }
     }
@@ -275,7 +340,12 @@ impl LocalDfs {
         let MetaResponse::Removed(list) = resp else {
             return Ok(0);
         };
-        let cid = lock(&self.catalog)?.state().counters.last_cid;
+        if let Meta::Cluster(_) = &self.meta {
+            // Replicas drop what the catalog no longer lists in the background (`replica`);
+            // a tablet written again starts with a Replace, so leftovers never show.
+            return Ok(list.len());
+        }
+        let cid = self.read(|s| s.counters.last_cid)?;
         for (c, t) in &list {
             self.store.drop_tablet(c, t, cid)?;
         }
@@ -287,11 +357,13 @@ impl LocalDfs {
         if writes.is_empty() {
             return Ok(());
         }
-        let (tid, cid) = {
-            let cat = lock(&self.catalog)?;
-            let c = &cat.state().counters;
+        if let Meta::Cluster(l) = &self.meta {
+            return l.commit(writes);
+        }
+        let (tid, cid) = self.read(|s| {
+            let c = &s.counters;
             (c.last_tid + 1, c.last_cid.max(self.store.last_cid()) + 1)
-        };
+        })?;
         let tablets = writes
             .iter()
             .map(|w| (w.chunk.clone(), w.table.clone()))
@@ -350,9 +422,10 @@ impl LocalDfs {
                 err!("Can't add the new partitions to {}", d.path);
             }
             let v = Value::vector(all);
-            self.apply(&MetaCommand::SetScheme {
+            self.apply(&MetaCommand::SetSchemeIf {
                 db: d.path.clone(),
                 level: li,
+                expect: d.levels[li].scheme.clone(),
                 scheme: wire(&v)?,
             })?;
             spec.levels[li].scheme = v;
@@ -380,6 +453,46 @@ impl LocalDfs {
             groups.entry(key).or_default().push(r as i64);
         }
         Ok((scheme, groups))
+    }
+
+    /// `locate` on the table's current metadata; again when a writer on another node changed
+    /// the partition scheme meanwhile.
+    fn locate_current(
+        &self,
+        db: &str,
+        name: &str,
+        rows: &Table,
+    ) -> Result<(DatabaseMeta, TableMeta, Scheme, BTreeMap<Vec<u32>, Vec<i64>>)> {
+        let mut attempt = 0;
+        loop {
+            let (d, t) = self.table_meta(db, name)?;
+            match self.locate(&d, &t, rows) {
+                Ok((s, g)) => return Ok((d, t, s, g)),
+                Err(e) if e.0.contains("changed by another writer") && attempt < RACE_RETRIES => {
+                    attempt += 1
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// `chunks_for`, again when a writer on another node created one of the chunks meanwhile.
+    fn chunks_for_current(
+        &self,
+        d: &DatabaseMeta,
+        t: &TableMeta,
+        scheme: &Scheme,
+        keys: &[&Vec<u32>],
+    ) -> Result<Vec<String>> {
+        let mut attempt = 0;
+        loop {
+            match self.chunks_for(d, t, scheme, keys) {
+                Err(e) if e.0.contains("already has a chunk") && attempt < RACE_RETRIES => {
+                    attempt += 1
+                }
+                r => return r,
+            }
+        }
     }
 
     /// The chunk of each partition key, creating chunks for new partitions first.
@@ -426,16 +539,15 @@ impl LocalDfs {
     }
 
     fn tablet_version(&self, chunk: &str, table_id: &str) -> u32 {
-        lock(&self.catalog)
-            .ok()
-            .and_then(|c| {
-                c.state()
-                    .chunks
-                    .get(chunk)
-                    .and_then(|m| m.tablets.get(table_id))
-                    .map(|t| t.version)
-            })
-            .unwrap_or(0)
+        self.read(|s| {
+            s.chunks
+                .get(chunk)
+                .and_then(|m| m.tablets.get(table_id))
+                .map(|t| t.version)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(0)
     }
 
     fn paths_of(&self, d: &DatabaseMeta, which: &PartitionSelector) -> Result<Vec<String>> {
@@ -471,18 +583,19 @@ impl LocalDfs {
                 while allowed.len() < scheme.levels.len() {
                     allowed.push(None);
                 }
-                let cat = lock(&self.catalog)?;
-                Ok(d.partitions
-                    .iter()
-                    .filter(|(_, c)| {
-                        cat.state()
-                            .chunks
-                            .get(*c)
-                            .map(|m| !m.keys.is_empty() && scheme.matches(&m.keys, &allowed))
-                            .unwrap_or(false)
-                    })
-                    .map(|(p, _)| p.clone())
-                    .collect())
+                self.read(|state| {
+                    d.partitions
+                        .iter()
+                        .filter(|(_, c)| {
+                            state
+                                .chunks
+                                .get(*c)
+                                .map(|m| !m.keys.is_empty() && scheme.matches(&m.keys, &allowed))
+                                .unwrap_or(false)
+                        })
+                        .map(|(p, _)| p.clone())
+                        .collect()
+                })
             }
         }
     }
@@ -525,8 +638,7 @@ impl Dfs for LocalDfs {
     }
 
     fn database_exists(&self, path: &str) -> bool {
-        lock(&self.catalog)
-            .map(|c| c.state().databases.contains_key(path))
+        self.read(|s| s.databases.contains_key(path))
             .unwrap_or(false)
     }
 
@@ -542,8 +654,7 @@ impl Dfs for LocalDfs {
     }
 
     fn databases(&self) -> Vec<String> {
-        lock(&self.catalog)
-            .map(|c| c.state().databases.keys().cloned().collect())
+        self.read(|s| s.databases.keys().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -721,11 +832,10 @@ impl Dfs for LocalDfs {
 
     fn append(&self, db: &str, name: &str, rows: &Table) -> SResult<usize> {
         let _w = lock(&self.commit).map_err(script_err)?;
-        let (d, t) = self.table_meta(db, name).map_err(script_err)?;
-        let (scheme, groups) = self.locate(&d, &t, rows).map_err(script_err)?;
+        let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
         let keys: Vec<&Vec<u32>> = groups.keys().collect();
         let chunks = self
-            .chunks_for(&d, &t, &scheme, &keys)
+            .chunks_for_current(&d, &t, &scheme, &keys)
             .map_err(script_err)?;
         let schema = tablet_schema(&d, &t);
         let mut written = 0;
@@ -758,18 +868,13 @@ impl Dfs for LocalDfs {
         ignore_null: bool,
     ) -> SResult<usize> {
         let _w = lock(&self.commit).map_err(script_err)?;
-        let (d, t) = self.table_meta(db, name).map_err(script_err)?;
-        let (scheme, groups) = self.locate(&d, &t, rows).map_err(script_err)?;
+        let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
         let keys: Vec<&Vec<u32>> = groups.keys().collect();
         let chunks = self
-            .chunks_for(&d, &t, &scheme, &keys)
+            .chunks_for_current(&d, &t, &scheme, &keys)
             .map_err(script_err)?;
         let schema = tablet_schema(&d, &t);
-        let cid = lock(&self.catalog)
-            .map_err(script_err)?
-            .state()
-            .counters
-            .last_cid;
+        let cid = self.read(|s| s.counters.last_cid).map_err(script_err)?;
         let upsert = script::builtins::lookup("upsert!")
             .ok_or_else(|| script::Error::new("upsert! is not available"))?;
         let key_names = Value::vector(Vector::from_strings(key_columns.to_vec()));
@@ -779,8 +884,7 @@ impl Dfs for LocalDfs {
             written += idx.len();
             let new = take_rows(rows, idx);
             let old = self
-                .store
-                .scan(&chunk, &t.id, cid, &schema.columns)
+                .scan_tablet(&chunk, &t.id, cid, &schema.columns)
                 .map_err(script_err)?;
             let mut env = QuietEnv::default();
             let merged = (upsert.f)(
@@ -847,8 +951,7 @@ impl Dfs for LocalDfs {
         } else {
             scheme.allowed(&t.partition_columns, preds)
         };
-        let cat = lock(&self.catalog).map_err(script_err)?;
-        let state = cat.state();
+        self.read(|state| {
         let mut partitions = Vec::new();
         for (path, chunk) in &d.partitions {
             let Some(m) = state.chunks.get(chunk) else {
@@ -871,14 +974,16 @@ impl Dfs for LocalDfs {
         }
         // Partition order: by scheme position, as DolphinDB lists them.
         partitions.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(ScanPlan {
+        ScanPlan {
             db: db.to_string(),
             table: t.name.clone(),
             cid: state.counters.last_cid,
             table_id: t.id.clone(),
             partitions: partitions.into_iter().map(|p| p.1).collect(),
             info,
+        }
         })
+        .map_err(script_err)
     }
 
     fn read_partition(&self, plan: &ScanPlan, part: usize, columns: &[String]) -> SResult<Table> {
@@ -900,8 +1005,7 @@ impl Dfs for LocalDfs {
                 .collect::<SResult<_>>()?
         };
         let mut t = self
-            .store
-            .scan(&p.chunk, &plan.table_id, plan.cid, &specs)
+            .scan_tablet(&p.chunk, &plan.table_id, plan.cid, &specs)
             .map_err(script_err)?;
         t.name = plan.table.clone();
         Ok(t)
@@ -918,13 +1022,13 @@ impl Dfs for LocalDfs {
             .into_iter()
             .map(|t| ((t.chunk, t.table), (t.rows, t.disk_bytes)))
             .collect();
-        let cat = lock(&self.catalog).map_err(script_err)?;
+        let state = self.read(|s| s.clone()).map_err(script_err)?;
         let mut ids = Vec::new();
         let mut paths = Vec::new();
         let mut versions = Vec::new();
         let mut rows = Vec::new();
         let mut bytes = Vec::new();
-        for c in cat.state().chunks.values() {
+        for c in state.chunks.values().filter(|c| self.holds(c)) {
             ids.push(c.id.clone());
             paths.push(format!("{}{}", db_dir(&c.db), c.partition));
             versions.push(c.version as i64);
@@ -966,11 +1070,10 @@ impl Dfs for LocalDfs {
             .into_iter()
             .map(|t| ((t.chunk, t.table), (t.rows, t.disk_bytes)))
             .collect();
-        let cat = lock(&self.catalog).map_err(script_err)?;
-        let state = cat.state();
+        let state = self.read(|s| s.clone()).map_err(script_err)?;
         let (mut ids, mut paths, mut names, mut versions, mut cids, mut rows, mut bytes) =
             (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-        for c in state.chunks.values() {
+        for c in state.chunks.values().filter(|c| self.holds(c)) {
             if !db.is_empty() && c.db != db {
                 continue;
             }

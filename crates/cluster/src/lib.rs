@@ -10,6 +10,7 @@ pub mod dfs;
 pub mod membership;
 pub mod placement;
 pub mod raft;
+pub mod replica;
 pub mod rpc;
 pub mod store;
 

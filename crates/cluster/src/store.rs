@@ -61,6 +61,29 @@ pub trait Store: Send + Sync {
     fn flush(&self) -> Result<()> {
         Ok(())
     }
+    /// Two-phase commit (a cluster's replicas), phase one: durable, not visible.
+    fn prepare(&self, _tid: u64, _writes: Vec<Write>) -> Result<()> {
+        err!("This store can't prepare transactions")
+    }
+    /// Phase two: makes a prepared transaction visible at `cid`.
+    fn commit_prepared(&self, tid: u64, _cid: u64) -> Result<()> {
+        err!("Transaction {} is not prepared on this node", tid)
+    }
+    /// Forgets a prepared transaction (no-op when unknown).
+    fn abort(&self, _tid: u64) -> Result<()> {
+        Ok(())
+    }
+    /// Prepared transactions not yet committed or aborted (in doubt after a restart).
+    fn prepared(&self) -> Vec<u64> {
+        Vec::new()
+    }
+    /// The last CID that wrote a tablet; None when the store doesn't hold it.
+    fn tablet_last_cid(&self, chunk: &str, table: &str) -> Option<u64> {
+        self.tablets()
+            .into_iter()
+            .find(|t| t.chunk == chunk && t.table == table)
+            .map(|t| t.last_cid)
+    }
 }
 
 /// Rows of one commit to a tablet.
@@ -75,6 +98,12 @@ struct Version {
 pub struct MemStore {
     tablets: Mutex<BTreeMap<(String, String), Vec<Version>>>,
     last_cid: Mutex<u64>,
+    prepared: Mutex<BTreeMap<u64, Vec<Write>>>,
+}
+
+/// An empty tablet with the given columns.
+pub fn empty_tablet(columns: &[ColumnSpec]) -> Table {
+    select(&Table::default(), columns)
 }
 
 fn select(rows: &Table, columns: &[ColumnSpec]) -> Table {
@@ -169,5 +198,38 @@ impl Store for MemStore {
 
     fn last_cid(&self) -> u64 {
         self.last_cid.lock().map(|c| *c).unwrap_or(0)
+    }
+
+    fn prepare(&self, tid: u64, writes: Vec<Write>) -> Result<()> {
+        let Ok(mut p) = self.prepared.lock() else {
+            err!("The chunk store is unavailable");
+        };
+        if p.contains_key(&tid) {
+            err!("Transaction {} is already prepared", tid);
+        }
+        p.insert(tid, writes);
+        Ok(())
+    }
+
+    fn commit_prepared(&self, tid: u64, cid: u64) -> Result<()> {
+        let w = self.prepared.lock().ok().and_then(|mut p| p.remove(&tid));
+        match w {
+            Some(w) => self.commit(tid, cid, w),
+            None => err!("Transaction {} is not prepared on this node", tid),
+        }
+    }
+
+    fn abort(&self, tid: u64) -> Result<()> {
+        if let Ok(mut p) = self.prepared.lock() {
+            p.remove(&tid);
+        }
+        Ok(())
+    }
+
+    fn prepared(&self) -> Vec<u64> {
+        self.prepared
+            .lock()
+            .map(|p| p.keys().copied().collect())
+            .unwrap_or_default()
     }
 }

@@ -295,6 +295,12 @@ async fn run_controller(config: Config) -> ExitCode {
         Err(e) => return fail(e.0),
     };
     let service = ClusterService::start(controller.clone(), rpc.clone(), settings);
+    {
+        // The replicated DFS's calls (catalog for nodes, placement, chunk status).
+        let cfg = node.config.clone();
+        let own = Arc::new(move |k: &str| cfg.value(k));
+        cluster::replica::leader::serve(&service, &rpc, own);
+    }
     let directory: Directory = {
         let (svc, ctl) = (Arc::downgrade(&service), Arc::downgrade(&controller));
         Arc::new(move |alias: &str| {
@@ -435,15 +441,25 @@ async fn run_worker(config: Config) -> ExitCode {
             "no controller configured (sites, controllerSite or nodesFile): this node runs alone"
         );
     }
-    let dfs = if mode == NodeMode::DataNode {
-        match open_dfs(&config) {
-            Ok(d) => Some(d),
+    let rpc = cluster_rpc(&config);
+    // The cluster's DFS: catalog on the controllers, this node's replicas (a data node).
+    let dfs = {
+        let (cfg, store_cfg) = match dfs_settings(&config) {
+            Ok(x) => x,
+            Err(e) => return fail(format!("failed to open the DFS: {e}")),
+        };
+        let alias = config.local_site.alias.clone();
+        let dir = config.home.join(&alias).join("storage");
+        let store_dir = (mode == NodeMode::DataNode).then_some(dir.as_path());
+        let started = std::time::Instant::now();
+        match cluster::replica::open_node(store_dir, cfg, store_cfg, rpc.clone(), controllers.clone(), alias) {
+            Ok(d) => {
+                tracing::info!("DFS opened (redo replay took {} ms)", started.elapsed().as_millis());
+                Some(d.dfs)
+            }
             Err(e) => return fail(format!("failed to open the DFS: {e}")),
         }
-    } else {
-        None
     };
-    let rpc = cluster_rpc(&config);
     let server = match listen(config).await {
         Ok(s) => s,
         Err(c) => return c,
@@ -556,11 +572,11 @@ fn register_worker_functions(rpc: &Arc<Rpc>, sender: &Arc<Sender>) {
     });
 }
 
-/// The node's DFS under `<home>/<alias>` (catalog and chunk store); the store replays its redo
-/// log on open, which is timed in the log.
-fn open_dfs(config: &Config) -> Result<std::sync::Arc<cluster::dfs::LocalDfs>, String> {
-    use cluster::dfs::{DfsConfig, LocalDfs, NewValuePolicy};
-    let dir = config.home.join(&config.local_site.alias);
+/// The DFS settings of a node's config.
+fn dfs_settings(
+    config: &Config,
+) -> Result<(cluster::dfs::DfsConfig, storage::StoreConfig), String> {
+    use cluster::dfs::{DfsConfig, NewValuePolicy};
     let mut cfg = DfsConfig::default();
     if let Some(p) = config.value("newValuePartitionPolicy") {
         cfg.new_value_policy = NewValuePolicy::parse(&p)
@@ -570,6 +586,15 @@ fn open_dfs(config: &Config) -> Result<std::sync::Arc<cluster::dfs::LocalDfs>, S
     if let Some(s) = config.value("dataSync") {
         store.data_sync = s.trim() != "0";
     }
+    Ok((cfg, store))
+}
+
+/// The node's DFS under `<home>/<alias>` (catalog and chunk store); the store replays its redo
+/// log on open, which is timed in the log.
+fn open_dfs(config: &Config) -> Result<std::sync::Arc<cluster::dfs::LocalDfs>, String> {
+    use cluster::dfs::LocalDfs;
+    let dir = config.home.join(&config.local_site.alias);
+    let (cfg, store) = dfs_settings(config)?;
     let started = std::time::Instant::now();
     let dfs = LocalDfs::open_dir(&dir, cfg, store).map_err(|e| e.to_string())?;
     tracing::info!(

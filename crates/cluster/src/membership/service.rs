@@ -168,6 +168,10 @@ impl ClusterService {
         &self.membership
     }
 
+    pub fn controller(&self) -> &Arc<Controller> {
+        &self.controller
+    }
+
     /// Stops the policy loop and removes the calls from `rpc`.
     pub fn shutdown(&self) {
         let _ = self.stop.send(true);

@@ -271,6 +271,8 @@ struct Image {
     config: Vec<(String, String)>,
     acl: Acl,
     seeded: bool,
+    #[serde(default)]
+    txns: BTreeMap<u64, catalog::TxnState>,
 }
 
 fn check_node(n: &NodeEntry) -> Result<(), String> {
@@ -328,6 +330,7 @@ impl ControllerState {
             config: self.config.clone(),
             acl: self.acl.clone(),
             seeded: self.seeded,
+            txns: self.catalog.txns.clone(),
         };
         serde_json::to_vec(&image).map_err(|e| e.to_string())
     }
@@ -339,6 +342,7 @@ impl ControllerState {
                 databases: i.databases,
                 chunks: i.chunks,
                 counters: i.counters,
+                txns: i.txns,
             },
             nodes: i.nodes,
             config: i.config,

@@ -1,5 +1,5 @@
 //! Built-ins answered by a cluster's controllers: `getActiveMaster`, `getControllerAlias`,
-//! `getClusterDFSDatabases`. The controller state lives in crates/cluster, so these forward to
+//! `getClusterDFSDatabases`, `getClusterChunksStatus`. The controller state lives in crates/cluster, so these forward to
 //! `Host::node_function` (helper raft); a node without a controller service answers what a
 //! standalone node can.
 
@@ -25,7 +25,24 @@ pub fn functions() -> Vec<Builtin> {
             Kind::Other,
             get_cluster_dfs_databases,
         ),
+        builtin(
+            "getClusterChunksStatus",
+            0,
+            0,
+            Kind::Other,
+            get_cluster_chunks_status,
+        ),
     ]
+}
+
+/// The chunks of the cluster and the state of their replicas (the controller's catalog).
+fn get_cluster_chunks_status(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    match env.host().node_function("getClusterChunksStatus", args) {
+        Some(r) => r,
+        None => Err(Error::new(
+            "getClusterChunksStatus can only be called on a node of a cluster",
+        )),
+    }
 }
 
 fn get_active_master(env: &mut dyn Env, args: &[Value]) -> Result<Value> {

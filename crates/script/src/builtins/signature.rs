@@ -379,6 +379,7 @@ const SIGNATURES: &[(&str, &str)] = &[
     ("getActiveMaster", ""),
     ("getControllerAlias", ""),
     ("getClusterDFSDatabases", "[includeSysDb]"),
+    ("getClusterChunksStatus", ""),
     ("getConsoleJobs", ""),
     ("getMemoryStat", ""),
     ("getSessionMemoryStat", ""),

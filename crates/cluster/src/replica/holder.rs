@@ -1,0 +1,332 @@
+//! A data node's replicas: the calls entry nodes make (prepare, commit, abort, read) and the
+//! background round that keeps the node's chunks in step with the catalog:
+//! 1. transactions in doubt (prepared, no commit or abort heard: the coordinator or this node
+//!    went down): committed at the CID the catalog recorded, aborted when the catalog aborted or
+//!    forgot them, and aborted through the catalog when still pending after `IN_DOUBT_TIMEOUT`;
+//! 2. recovery: a replica behind the chunk's version (its node was down during writes) copies
+//!    every tablet of the chunk whole from an up-to-date live replica, then reports the version
+//!    (`SetReplicaVersion`). Whole-chunk copies, not incremental ones;
+//! 3. garbage: tablets the catalog no longer lists here (dropped tables, partitions, databases).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
+
+use value::{Table, Value};
+
+use crate::catalog::{ChunkMeta, TxnState};
+use crate::rpc::{from_blob, Rpc};
+use crate::store::{Store, Write, WriteKind};
+use crate::{err, Error, Result};
+
+use super::link::{Link, Snapshot};
+use super::{
+    ColumnWire, PrepareHead, ReadRequest, ABORT, CATCH_UP_WAIT, COMMIT,
+    IN_DOUBT_TIMEOUT, PREPARE, READ, ROUND_INTERVAL,
+};
+
+pub struct Holder {
+    store: Arc<dyn Store>,
+    /// Orders the background round's drops and copies with commits (a tablet committed again
+    /// must not be dropped by a round that read an older catalog).
+    lock: Mutex<()>,
+    /// When each transaction was first found in doubt.
+    in_doubt: Mutex<HashMap<u64, Instant>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Holder {
+    pub fn new(store: Arc<dyn Store>) -> Holder {
+        Holder {
+            store,
+            lock: Mutex::new(()),
+            in_doubt: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn prepare(&self, tid: u64, writes: Vec<Write>) -> Result<()> {
+        let _g = lock(&self.lock);
+        self.store.prepare(tid, writes)
+    }
+
+    pub fn commit(&self, tid: u64, cid: u64) -> Result<()> {
+        let _g = lock(&self.lock);
+        self.store.commit_prepared(tid, cid)
+    }
+
+    pub fn abort(&self, tid: u64) -> Result<()> {
+        let _g = lock(&self.lock);
+        self.store.abort(tid)
+    }
+
+    /// A tablet's rows at the request's snapshot, once this replica has applied the tablet's
+    /// commits up to `expect_cid` (waiting up to `CATCH_UP_WAIT` for a commit on its way).
+    pub fn read(&self, req: &ReadRequest) -> Result<Table> {
+        let deadline = Instant::now() + CATCH_UP_WAIT;
+        loop {
+            let have = self
+                .store
+                .tablet_last_cid(&req.chunk, &req.table)
+                .unwrap_or(0);
+            if have >= req.expect_cid {
+                break;
+            }
+            if Instant::now() >= deadline {
+                err!(
+                    "<ChunkInRecovery>The replica of chunk {} is behind (commit {} of {})",
+                    req.chunk,
+                    have,
+                    req.expect_cid
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let specs: Vec<_> = req.columns.iter().map(ColumnWire::spec).collect();
+        self.store.scan(&req.chunk, &req.table, req.cid, &specs)
+    }
+}
+
+/// Serves the replica calls on `rpc`.
+pub fn register(rpc: &Rpc, holder: &Arc<Holder>) {
+    let h = Arc::downgrade(holder);
+    rpc.register_blocking(PREPARE, move |args| {
+        let h = running(&h)?;
+        let head: PrepareHead = from_blob(args.first())?;
+        if args.len() != head.writes.len() + 1 {
+            return Err("A prepare needs one table per write".into());
+        }
+        let mut writes = Vec::with_capacity(head.writes.len());
+        for (w, rows) in head.writes.into_iter().zip(&args[1..]) {
+            let Value::Table(t) = rows else {
+                return Err("A prepare's rows must be tables".into());
+            };
+            writes.push(w.write((**t).clone()));
+        }
+        h.prepare(head.tid, writes).map_err(|e| e.0)?;
+        Ok(Value::bool(true))
+    });
+    let h = Arc::downgrade(holder);
+    rpc.register_blocking(COMMIT, move |args| {
+        let h = running(&h)?;
+        let (Some(tid), Some(cid)) = (
+            args.first().and_then(Value::as_i64),
+            args.get(1).and_then(Value::as_i64),
+        ) else {
+            return Err("A commit needs a TID and a CID".into());
+        };
+        h.commit(tid as u64, cid as u64).map_err(|e| e.0)?;
+        Ok(Value::bool(true))
+    });
+    let h = Arc::downgrade(holder);
+    rpc.register_blocking(ABORT, move |args| {
+        let h = running(&h)?;
+        let Some(tid) = args.first().and_then(Value::as_i64) else {
+            return Err("An abort needs a TID".into());
+        };
+        h.abort(tid as u64).map_err(|e| e.0)?;
+        Ok(Value::bool(true))
+    });
+    let h = Arc::downgrade(holder);
+    rpc.register_blocking(READ, move |args| {
+        let h = running(&h)?;
+        let req: ReadRequest = from_blob(args.first())?;
+        let t = h.read(&req).map_err(|e| e.0)?;
+        Ok(Value::table(t))
+    });
+}
+
+fn running(h: &Weak<Holder>) -> std::result::Result<Arc<Holder>, String> {
+    h.upgrade()
+        .ok_or_else(|| "The data node is shutting down".to_string())
+}
+
+/// Runs the background round every `ROUND_INTERVAL` until the link or the holder is dropped.
+pub fn spawn_rounds(link: &Arc<Link>, holder: &Arc<Holder>) {
+    let (l, h) = (Arc::downgrade(link), Arc::downgrade(holder));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(ROUND_INTERVAL).await;
+            let (Some(link), Some(holder)) = (l.upgrade(), h.upgrade()) else {
+                return;
+            };
+            let r = tokio::task::spawn_blocking(move || round(&link, &holder)).await;
+            match r {
+                Ok(Err(e)) => tracing::debug!("replica round: {e}"),
+                Err(e) => tracing::warn!("replica round failed: {e}"),
+                Ok(Ok(())) => {}
+            }
+        }
+    });
+}
+
+/// One background round (see the module doc).
+pub fn round(link: &Link, h: &Holder) -> Result<()> {
+    let snap = link.snapshot()?;
+    let state = &snap.state;
+    let prepared = h.store.prepared();
+    {
+        let mut seen = lock(&h.in_doubt);
+        seen.retain(|t, _| prepared.contains(t));
+        for &tid in &prepared {
+            match state.txns.get(&tid) {
+                Some(TxnState::Committed(cid)) => {
+                    tracing::info!("transaction {tid} in doubt: committed at {cid}");
+                    if let Err(e) = h.commit(tid, *cid) {
+                        tracing::warn!("committing transaction {tid} in doubt failed: {e}");
+                    }
+                }
+                Some(TxnState::Aborted) => {
+                    tracing::info!("transaction {tid} in doubt: aborted");
+                    h.abort(tid)?;
+                }
+                // Begun after this catalog was read: not in doubt yet.
+                None if tid > state.counters.last_tid => {}
+                None => {
+                    tracing::warn!("transaction {tid} in doubt is no longer known: aborted");
+                    h.abort(tid)?;
+                }
+                Some(TxnState::Pending) => {
+                    let since = *seen.entry(tid).or_insert_with(Instant::now);
+                    if since.elapsed() > IN_DOUBT_TIMEOUT {
+                        match link.abort_in_doubt(tid) {
+                            Ok(()) => {
+                                tracing::warn!("transaction {tid} in doubt for too long: aborted");
+                                h.abort(tid)?;
+                            }
+                            Err(e) => tracing::warn!("can't abort transaction {tid}: {e}"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if !h.store.prepared().is_empty() {
+        // Recovery and garbage wait until nothing is in doubt here.
+        return Ok(());
+    }
+    for c in state.chunks.values() {
+        let behind = c
+            .replicas
+            .iter()
+            .any(|r| r.node == link.alias() && r.version < c.version);
+        if behind {
+            if let Err(e) = recover(link, h, &snap, c) {
+                tracing::warn!("recovery of chunk {} failed: {e}", c.id);
+            }
+        }
+    }
+    collect_garbage(link.alias(), h, &snap);
+    Ok(())
+}
+
+/// Copies a stale replica's tablets whole from an up-to-date live replica, then reports the
+/// chunk's version.
+fn recover(link: &Link, h: &Holder, snap: &Snapshot, c: &ChunkMeta) -> Result<()> {
+    let state = &snap.state;
+    let sources: Vec<&str> = c
+        .replicas
+        .iter()
+        .filter(|r| r.node != link.alias() && r.version == c.version && snap.live.contains(&r.node))
+        .map(|r| r.node.as_str())
+        .collect();
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let Some(d) = state.databases.get(&c.db) else {
+        return Ok(());
+    };
+    let mut copies = Vec::new();
+    let mut rows = 0;
+    for (table_id, tab) in &c.tablets {
+        let Some(t) = d.tables.values().find(|t| &t.id == table_id) else {
+            continue;
+        };
+        let schema = crate::dfs::tablet_schema(d, t);
+        let req = ReadRequest {
+            chunk: c.id.clone(),
+            table: table_id.clone(),
+            cid: state.counters.last_cid,
+            expect_cid: tab.last_cid,
+            columns: schema.columns.iter().map(ColumnWire::of).collect(),
+        };
+        let mut got = None;
+        let mut last = String::new();
+        for s in &sources {
+            match link.copy_from(&snap.sites, s, &req) {
+                Ok(t) => {
+                    got = Some(t);
+                    break;
+                }
+                Err(e) => last = e.0,
+            }
+        }
+        let Some(data) = got else {
+            err!("no source replica answered: {}", last);
+        };
+        rows += data.rows();
+        copies.push((
+            tab.last_cid,
+            Write {
+                kind: WriteKind::Replace,
+                chunk: c.id.clone(),
+                table: table_id.clone(),
+                schema,
+                rows: data,
+            },
+        ));
+    }
+    {
+        let _g = lock(&h.lock);
+        // Each tablet at the CID of its last commit, so every snapshot from there on reads it.
+        for (cid, w) in copies {
+            h.store.commit(0, cid, vec![w])?;
+        }
+    }
+    link.set_replica_version(&c.id, c.version)?;
+    tracing::info!(
+        "recovered chunk {} ({}{}) to version {} from {} ({} rows)",
+        c.id,
+        super::link::db_dir(&c.db),
+        c.partition,
+        c.version,
+        sources.join("/"),
+        rows
+    );
+    Ok(())
+}
+
+/// Drops local tablets the catalog doesn't list on this node.
+fn collect_garbage(alias: &str, h: &Holder, snap: &Snapshot) {
+    let state = &snap.state;
+    let last = state.counters.last_cid;
+    let _g = lock(&h.lock);
+    if !h.store.prepared().is_empty() {
+        return;
+    }
+    for t in h.store.tablets() {
+        let keep = state.chunks.get(&t.chunk).is_some_and(|c| {
+            c.tablets.contains_key(&t.table) && c.replicas.iter().any(|r| r.node == alias)
+        });
+        // A tablet committed after this catalog was read is newer than it knows.
+        if keep || t.last_cid > last {
+            continue;
+        }
+        match h.store.drop_tablet(&t.chunk, &t.table, last) {
+            Ok(()) => tracing::info!("dropped tablet {} of chunk {}: not in the catalog", t.table, t.chunk),
+            Err(e) => tracing::warn!("dropping tablet {} of chunk {} failed: {e}", t.table, t.chunk),
+        }
+    }
+}
+
+impl From<String> for Error {
+    fn from(s: String) -> Error {
+        Error(s)
+    }
+}

@@ -1,0 +1,198 @@
+//! The controller's side of the replicated DFS: the catalog for data and compute nodes, chunk
+//! placement on live data nodes, and `getClusterChunksStatus`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+use value::{DataType, Table, Value, Vector};
+
+use crate::catalog::{MetaCommand, State};
+use crate::membership::service::ClusterService;
+use crate::placement::{self, Policy};
+use crate::raft::state::{Command, ControllerState, Reply};
+use crate::rpc::{from_blob, to_blob, Rpc};
+
+use super::{CreateChunks, MetaReply, CHUNKS_STATUS, CREATE_CHUNKS, META};
+
+fn running(s: &Weak<ClusterService>) -> std::result::Result<Arc<ClusterService>, String> {
+    s.upgrade()
+        .ok_or_else(|| "The controller is not running".to_string())
+}
+
+fn check_leader(s: &ClusterService) -> std::result::Result<(), String> {
+    let c = s.controller();
+    if c.is_leader() {
+        Ok(())
+    } else {
+        Err(c.not_leader().to_string())
+    }
+}
+
+/// Data nodes the leader hears from.
+fn live_data_nodes(s: &ClusterService, state: &ControllerState) -> BTreeSet<String> {
+    let now = Instant::now();
+    state
+        .nodes
+        .values()
+        .filter(|n| n.mode == "datanode" && s.membership().is_up(&n.alias, now))
+        .map(|n| n.alias.clone())
+        .collect()
+}
+
+fn data_sites(state: &ControllerState) -> BTreeMap<String, String> {
+    state
+        .nodes
+        .values()
+        .filter(|n| n.mode == "datanode")
+        .map(|n| (n.alias.clone(), format!("{}:{}", n.host, n.port)))
+        .collect()
+}
+
+/// Registers the calls on the controller's `rpc`. `own` reads the controller's own settings
+/// (`dfsReplicationFactor`, `dfsReplicaReliabilityLevel` in controller.cfg; cluster.cfg's when
+/// it has none).
+pub fn serve(
+    service: &Arc<ClusterService>,
+    rpc: &Rpc,
+    own: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+) {
+    let w = Arc::downgrade(service);
+    rpc.register(META, move |args| {
+        let w = w.clone();
+        async move {
+            let s = running(&w)?;
+            check_leader(&s)?;
+            let known: u64 = from_blob(args.first())?;
+            let ctl = s.controller();
+            // The index first: the state read after it is at least as new.
+            let index = ctl.applied_index();
+            let (state, live, sites) = ctl.read(|st| {
+                let state = (index != known).then(|| st.catalog.clone());
+                (state, live_data_nodes(&s, st), data_sites(st))
+            });
+            to_blob(&MetaReply {
+                index,
+                state,
+                live,
+                sites,
+            })
+        }
+    });
+    let w = Arc::downgrade(service);
+    rpc.register(CREATE_CHUNKS, move |args| {
+        let (w, own) = (w.clone(), own.clone());
+        async move {
+            let s = running(&w)?;
+            check_leader(&s)?;
+            let mut req: CreateChunks = from_blob(args.first())?;
+            let ctl = s.controller();
+            let placed = ctl.read(|st| {
+                let policy = Policy::from_config(|k| {
+                    own(k).or_else(|| st.config_value(k).map(String::from))
+                })?;
+                let live = live_data_nodes(&s, st);
+                let ids: Vec<String> = req.chunks.iter().map(|c| c.id.clone()).collect();
+                placement::place_new_chunks(st, Some(&live), policy, &ids)
+            });
+            let placed = placed.map_err(|e| {
+                format!("<DataNodeNotAvail>{}", e.0)
+            })?;
+            for (c, r) in req.chunks.iter_mut().zip(placed) {
+                c.replicas = r;
+            }
+            let reply = ctl
+                .propose(Command::Meta(MetaCommand::CreateChunks {
+                    db: req.db,
+                    chunks: req.chunks,
+                }))
+                .await
+                .map_err(|e| e.to_string())?;
+            match reply {
+                Reply::Meta(m) => to_blob(&m),
+                other => Err(format!("Unexpected answer: {other:?}")),
+            }
+        }
+    });
+    let w = Arc::downgrade(service);
+    rpc.register(CHUNKS_STATUS, move |_| {
+        let w = w.clone();
+        async move {
+            let s = running(&w)?;
+            check_leader(&s)?;
+            Ok(Value::table(
+                s.controller().read(|st| chunks_status(&st.catalog)),
+            ))
+        }
+    });
+    let w = Arc::downgrade(service);
+    rpc.register_function("getClusterChunksStatus", move |_| {
+        let s = running(&w)?;
+        Ok(Value::table(
+            s.controller().read(|st| chunks_status(&st.catalog)),
+        ))
+    });
+}
+
+/// `getClusterChunksStatus()`: one row per chunk, DolphinDB's columns. `state` is COMPLETE
+/// when every replica has the chunk's version, RECOVERING otherwise. `replicas` lists
+/// `alias:version:corrupted:inResolution:timestamp:volumeID` per replica (the last three are
+/// not tracked: false, 0, 0).
+pub fn chunks_status(cat: &State) -> Table {
+    let n = cat.chunks.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut files = Vec::with_capacity(n);
+    let mut versions = Vec::with_capacity(n);
+    let mut chains = Vec::with_capacity(n);
+    let mut states = Vec::with_capacity(n);
+    let mut replicas = Vec::with_capacity(n);
+    let mut counts = Vec::with_capacity(n);
+    for c in cat.chunks.values() {
+        ids.push(c.id.clone());
+        files.push(format!("{}{}", super::link::db_dir(&c.db), c.partition));
+        versions.push(c.version as i32);
+        let last_cid = c.tablets.values().map(|t| t.last_cid).max().unwrap_or(0);
+        chains.push(format!("{}:0:{} ->", last_cid, c.version));
+        let complete = c.replicas.iter().all(|r| r.version == c.version);
+        states.push(if complete { "COMPLETE" } else { "RECOVERING" }.to_string());
+        replicas.push(
+            c.replicas
+                .iter()
+                .map(|r| format!("{}:{}:0:false:0:0", r.node, r.version))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        counts.push(c.replicas.len() as i32);
+    }
+    Table::new(
+        [
+            "chunkId",
+            "file",
+            "size",
+            "version",
+            "vcLength",
+            "versionChain",
+            "state",
+            "replicas",
+            "replicaCount",
+            "lastUpdated",
+            "permission",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        vec![
+            Vector::from_strings(ids),
+            Vector::from_strings(files),
+            Vector::from_i64(DataType::Long, vec![0; n]),
+            Vector::from_i32(DataType::Int, versions),
+            Vector::from_i32(DataType::Int, vec![1; n]),
+            Vector::from_strings(chains),
+            Vector::from_strings(states),
+            Vector::from_strings(replicas),
+            Vector::from_i32(DataType::Int, counts),
+            Vector::nulls(DataType::Timestamp, n),
+            Vector::from_strings(vec!["READ_WRITE".to_string(); n]),
+        ],
+    )
+}

@@ -1,0 +1,241 @@
+//! The replicated DFS of a cluster on loopback (one controller, three data nodes with
+//! dfsReplicationFactor=2, one compute node), through the official Rust client: a database and
+//! table created through one data node are visible on every node, rows appended through
+//! another are read back whole from a third and from the compute node, every chunk has two
+//! replicas (COMPLETE); after SIGKILL of a data node queries still see every row, writes go on
+//! (its replicas fall behind: RECOVERING), and when it is back its chunks are copied from the
+//! up-to-date replicas and return to COMPLETE, and it reads every row itself.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+
+const UP: Duration = Duration::from_secs(60);
+
+struct Ports {
+    controller: u16,
+    data: [u16; 3],
+    compute: u16,
+}
+
+fn write_cfg(dir: &Path, p: &Ports) {
+    let cfg = dir.join("config");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("controller.cfg"),
+        format!(
+            "mode=controller\nlocalSite=127.0.0.1:{}:master\nlocalExecutors=2\nworkerNum=2\n\
+             dfsReplicationFactor=2\ndfsReplicaReliabilityLevel=0\ndataSync=0\n\
+             dfsChunkNodeHeartBeatTimeout=2\n",
+            p.controller
+        ),
+    )
+    .unwrap();
+    let mut nodes = String::from("localSite,mode\n");
+    for (i, port) in p.data.iter().enumerate() {
+        nodes.push_str(&format!("127.0.0.1:{port}:dn{},datanode\n", i + 1));
+    }
+    nodes.push_str(&format!("127.0.0.1:{}:cn1,computenode\n", p.compute));
+    std::fs::write(cfg.join("cluster.nodes"), nodes).unwrap();
+    std::fs::write(
+        cfg.join("cluster.cfg"),
+        "workerNum=2\nlocalExecutors=2\ndataSync=0\nmaxMemSize=2\n",
+    )
+    .unwrap();
+}
+
+fn controller(dir: &Path) -> Proc {
+    Proc::spawn(
+        "controller",
+        dir,
+        &[
+            "-console",
+            "0",
+            "-mode",
+            "controller",
+            "-home",
+            "data",
+            "-config",
+            "config/controller.cfg",
+            "-logFile",
+            "log/controller.log",
+            "-nodesFile",
+            "config/cluster.nodes",
+            "-clusterConfig",
+            "config/cluster.cfg",
+        ],
+    )
+}
+
+fn worker(dir: &Path, mode: &str, alias: &str, port: u16, controller: u16) -> Proc {
+    let site = format!("127.0.0.1:{port}:{alias}");
+    let ctl = format!("127.0.0.1:{controller}:master");
+    let log = format!("log/{alias}.log");
+    Proc::spawn(
+        alias,
+        dir,
+        &[
+            "-console",
+            "0",
+            "-mode",
+            mode,
+            "-home",
+            "data",
+            "-localSite",
+            &site,
+            "-logFile",
+            &log,
+            "-clusterConfig",
+            "config/cluster.cfg",
+            "-nodesFile",
+            "config/cluster.nodes",
+            "-controllerSite",
+            &ctl,
+        ],
+    )
+}
+
+async fn scalar(port: u16, script: &str) -> Result<String, String> {
+    run(port, script)
+        .await?
+        .map(|v| v.to_string())
+        .ok_or_else(|| "no result".to_string())
+}
+
+/// `getClusterChunksStatus()` through `port`: (state, replicaCount) per chunk.
+async fn chunk_states(port: u16) -> Result<Vec<(String, String)>, String> {
+    let t = run(port, "getClusterChunksStatus()")
+        .await?
+        .ok_or("no result")?;
+    Ok(column(&t, "state")
+        .into_iter()
+        .zip(column(&t, "replicaCount"))
+        .collect())
+}
+
+const COUNT: &str = "exec count(*) from loadTable('dfs://repl', 'pt')";
+const SUM: &str = "exec sum(qty) from loadTable('dfs://repl', 'pt')";
+
+/// Appends `n` rows on `days` dates starting at day `first`, qty = base + i.
+fn append_script(first: i32, days: i32, n: i32, base: i64) -> String {
+    format!(
+        "t = table(2024.01.01 + {first} + (0..({n} - 1)) % {days} as date, \
+         take(`A`B`C, {n}) as sym, {base}l + 0..({n} - 1) as qty); \
+         loadTable('dfs://repl', 'pt').append!(t); 1"
+    )
+}
+
+fn sum_of(base: i64, n: i64) -> i64 {
+    n * base + n * (n - 1) / 2
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicated_writes_reads_failover_and_recovery() {
+    let off = free_offset(&[8900, 8711, 8712, 8713, 8714], 11);
+    let p = Ports {
+        controller: 8900 + off,
+        data: [8711 + off, 8712 + off, 8713 + off],
+        compute: 8714 + off,
+    };
+    let dir = temp_dir("cluster-dfs");
+    write_cfg(&dir, &p);
+    let _ctl = controller(&dir);
+    let mut dn: Vec<Option<Proc>> = (0..3)
+        .map(|i| {
+            Some(worker(
+                &dir,
+                "datanode",
+                &format!("dn{}", i + 1),
+                p.data[i],
+                p.controller,
+            ))
+        })
+        .collect();
+    let _cn = worker(&dir, "computenode", "cn1", p.compute, p.controller);
+    for alias in ["dn1", "dn2", "dn3", "cn1"] {
+        wait_for(&format!("{alias} up"), UP, || is_up(p.controller, alias)).await;
+    }
+
+    // DDL through dn1.
+    scalar(
+        p.data[0],
+        "db = database('dfs://repl', VALUE, 2024.01.01..2024.01.03); \
+         t = table(1:0, `date`sym`qty, [DATE, SYMBOL, LONG]); \
+         db.createPartitionedTable(t, 'pt', 'date'); 1",
+    )
+    .await
+    .unwrap();
+    // Every node sees it.
+    for port in [p.data[1], p.data[2], p.compute] {
+        let r = scalar(port, "existsTable('dfs://repl', 'pt')").await.unwrap();
+        assert_eq!(r, "true", "on port {port}");
+    }
+    // Appends through dn2 (new VALUE partitions too: 2024.01.04, .05).
+    scalar(p.data[1], &append_script(0, 5, 1000, 0)).await.unwrap();
+    scalar(p.data[1], &append_script(2, 3, 500, 10_000)).await.unwrap();
+    let mut rows = 1500i64;
+    let mut total = sum_of(0, 1000) + sum_of(10_000, 500);
+    for port in [p.data[2], p.compute, p.data[0]] {
+        assert_eq!(scalar(port, COUNT).await.unwrap(), rows.to_string(), "count on {port}");
+        assert_eq!(scalar(port, SUM).await.unwrap(), total.to_string(), "sum on {port}");
+    }
+    let by_date = run(
+        p.compute,
+        "select count(*) as n from loadTable('dfs://repl', 'pt') group by date",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(column(&by_date, "n"), ["200", "200", "367", "367", "366"]);
+    let states = chunk_states(p.data[0]).await.unwrap();
+    assert_eq!(states.len(), 5, "{states:?}");
+    assert!(
+        states.iter().all(|(s, n)| s == "COMPLETE" && n == "2"),
+        "{states:?}"
+    );
+    let dbs = scalar(p.data[2], "getClusterDFSDatabases()").await.unwrap();
+    assert!(dbs.contains("dfs://repl"), "{dbs}");
+
+    // SIGKILL dn3: every chunk still has a live replica; queries see every row at once.
+    let mut dead = dn[2].take().unwrap();
+    dead.signal(libc::SIGKILL);
+    dead.wait_exit(Duration::from_secs(10)).expect("dn3 exits");
+    for port in [p.data[0], p.data[1], p.compute] {
+        assert_eq!(scalar(port, COUNT).await.unwrap(), rows.to_string(), "count on {port}");
+        assert_eq!(scalar(port, SUM).await.unwrap(), total.to_string(), "sum on {port}");
+    }
+    // Once the controller sees it down, writes go on without it.
+    wait_for("dn3 down", UP, || is_down(p.controller, "dn3")).await;
+    scalar(p.data[0], &append_script(0, 5, 100, 50_000)).await.unwrap();
+    rows += 100;
+    total += sum_of(50_000, 100);
+    for port in [p.data[1], p.compute] {
+        assert_eq!(scalar(port, COUNT).await.unwrap(), rows.to_string(), "count on {port}");
+        assert_eq!(scalar(port, SUM).await.unwrap(), total.to_string(), "sum on {port}");
+    }
+    let states = chunk_states(p.data[1]).await.unwrap();
+    assert!(
+        states.iter().any(|(s, _)| s == "RECOVERING"),
+        "dn3's replicas are behind: {states:?}"
+    );
+
+    // dn3 comes back: its stale replicas are copied from the others, every chunk COMPLETE.
+    dn[2] = Some(worker(&dir, "datanode", "dn3", p.data[2], p.controller));
+    wait_for("dn3 up again", UP, || is_up(p.controller, "dn3")).await;
+    wait_for("every chunk COMPLETE", UP, || async {
+        chunk_states(p.controller)
+            .await
+            .map(|s| s.iter().all(|(st, _)| st == "COMPLETE"))
+            .unwrap_or(false)
+    })
+    .await;
+    // dn3 reads its own replicas first: they hold every row.
+    assert_eq!(scalar(p.data[2], COUNT).await.unwrap(), rows.to_string());
+    assert_eq!(scalar(p.data[2], SUM).await.unwrap(), total.to_string());
+    let held = run(p.data[2], "getAllChunks()").await.unwrap().unwrap();
+    assert!(!column(&held, "chunkId").is_empty(), "dn3 holds replicas");
+    let _ = std::fs::remove_dir_all(&dir);
+}
