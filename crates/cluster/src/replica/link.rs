@@ -276,12 +276,31 @@ impl Link {
         // Phase one.
         let prepared = self.block_on(self.prepare_all(tid, by_node, &snap.sites))?;
         let mut ok = Vec::new();
+        let mut unreachable = BTreeSet::new();
         let mut failed = None;
         for (node, r) in prepared {
             match r {
                 Ok(()) => ok.push(node),
-                Err(e) => {
+                // Nothing was sent: the node is down though the leader doesn't know yet. It
+                // takes no part, as a node the leader knows is down.
+                Err(Failure::Unreachable(e)) => {
+                    tracing::info!("replica {node} is unreachable, left out of transaction {tid}: {e}");
+                    unreachable.insert(node);
+                }
+                Err(Failure::Failed(e)) => {
                     failed.get_or_insert((node, e));
+                }
+            }
+        }
+        if failed.is_none() {
+            for (chunk, nodes) in parts.iter_mut() {
+                nodes.retain(|n| !unreachable.contains(n));
+                if nodes.is_empty() {
+                    failed = Some((
+                        unreachable.iter().cloned().collect::<Vec<_>>().join(","),
+                        format!("<DataNodeNotAvail>no replica of chunk {chunk} is reachable"),
+                    ));
+                    break;
                 }
             }
         }
@@ -352,7 +371,7 @@ impl Link {
         tid: u64,
         by_node: BTreeMap<String, Vec<Write>>,
         sites: &BTreeMap<String, String>,
-    ) -> Vec<(String, std::result::Result<(), String>)> {
+    ) -> Vec<(String, std::result::Result<(), Failure>)> {
         let mut set = tokio::task::JoinSet::new();
         for (node, writes) in by_node {
             if node == self.alias {
@@ -361,7 +380,8 @@ impl Link {
                         let r = tokio::task::spawn_blocking(move || h.prepare(tid, writes))
                             .await
                             .map_err(|e| e.to_string())
-                            .and_then(|r| r.map_err(|e| e.0));
+                            .and_then(|r| r.map_err(|e| e.0))
+                            .map_err(Failure::Failed);
                         (node, r)
                     });
                     continue;
@@ -374,7 +394,7 @@ impl Link {
             let mut args = match to_blob(&head) {
                 Ok(b) => vec![b],
                 Err(e) => {
-                    set.spawn(async move { (node, Err(e)) });
+                    set.spawn(async move { (node, Err(Failure::Failed(e))) });
                     continue;
                 }
             };
@@ -387,8 +407,13 @@ impl Link {
                         .call(&a, PREPARE, args, CallOptions::once(PREPARE_TIMEOUT))
                         .await
                         .map(|_| ())
-                        .map_err(remote),
-                    None => Err(format!("The data node [{node}] is not in the cluster")),
+                        .map_err(|e| match e {
+                            RpcError::Unreachable(m) => Failure::Unreachable(m),
+                            e => Failure::Failed(remote(e)),
+                        }),
+                    None => Err(Failure::Failed(format!(
+                        "The data node [{node}] is not in the cluster"
+                    ))),
                 };
                 (node, r)
             });
@@ -397,7 +422,7 @@ impl Link {
         while let Some(r) = set.join_next().await {
             match r {
                 Ok(x) => out.push(x),
-                Err(e) => out.push((String::from("?"), Err(e.to_string()))),
+                Err(e) => out.push((String::from("?"), Err(Failure::Failed(e.to_string())))),
             }
         }
         out
@@ -529,6 +554,14 @@ impl Link {
     pub fn copy_from(&self, sites: &BTreeMap<String, String>, node: &str, req: &ReadRequest) -> Result<Table> {
         self.read_remote(sites, node, req).map_err(Error)
     }
+}
+
+/// Why a replica did not prepare.
+enum Failure {
+    /// Nothing reached it (refused, no route, connect timeout).
+    Unreachable(String),
+    /// It answered an error, or the call broke or timed out after sending.
+    Failed(String),
 }
 
 /// The replicas a write goes to: up to date and live.
