@@ -581,14 +581,19 @@ impl State {
             } => {
                 match self.txns.get(tid) {
                     Some(TxnState::Pending) => {}
-                    Some(TxnState::Committed(_)) => fail!("The transaction {} already committed", tid),
+                    Some(TxnState::Committed(_)) => {
+                        fail!("The transaction {} already committed", tid)
+                    }
                     _ => fail!("The transaction {} was aborted", tid),
                 }
                 for (c, nodes) in replicas {
                     let Some(chunk) = self.chunks.get(c) else {
                         fail!("The chunk {} doesn't exist", c);
                     };
-                    if let Some(n) = nodes.iter().find(|n| !chunk.replicas.iter().any(|r| &r.node == *n)) {
+                    if let Some(n) = nodes
+                        .iter()
+                        .find(|n| !chunk.replicas.iter().any(|r| &r.node == *n))
+                    {
                         fail!("The chunk {} has no replica on {}", c, n);
                     }
                 }
@@ -603,7 +608,11 @@ impl State {
                 for (c, nodes) in replicas {
                     if let Some(chunk) = self.chunks.get_mut(c) {
                         let v = chunk.version;
-                        for r in chunk.replicas.iter_mut().filter(|r| nodes.contains(&r.node)) {
+                        for r in chunk
+                            .replicas
+                            .iter_mut()
+                            .filter(|r| nodes.contains(&r.node))
+                        {
                             r.version = v;
                         }
                         dirty.insert(Dirty::Chunk(c.clone()));
@@ -615,7 +624,9 @@ impl State {
             }
             MetaCommand::AbortTxn { tid } => {
                 match self.txns.get(tid) {
-                    Some(TxnState::Committed(_)) => fail!("The transaction {} already committed", tid),
+                    Some(TxnState::Committed(_)) => {
+                        fail!("The transaction {} already committed", tid)
+                    }
                     _ => {
                         self.txns.insert(*tid, TxnState::Aborted);
                     }

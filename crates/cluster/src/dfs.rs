@@ -213,7 +213,11 @@ impl LocalDfs {
 
     /// A cluster node's DFS: metadata and transactions through `link`, `store` holding this
     /// node's replicas (an empty `MemStore` on a compute node).
-    pub fn cluster(link: Arc<crate::replica::Link>, store: Arc<dyn Store>, cfg: DfsConfig) -> LocalDfs {
+    pub fn cluster(
+        link: Arc<crate::replica::Link>,
+        store: Arc<dyn Store>,
+        cfg: DfsConfig,
+    ) -> LocalDfs {
         LocalDfs {
             meta: Meta::Cluster(link),
             store,
@@ -239,7 +243,13 @@ impl LocalDfs {
     }
 
     /// A tablet's rows at snapshot `cid`: from the local store, or on a cluster from a replica.
-    fn scan_tablet(&self, chunk: &str, table: &str, cid: u64, columns: &[ColumnSpec]) -> Result<Table> {
+    fn scan_tablet(
+        &self,
+        chunk: &str,
+        table: &str,
+        cid: u64,
+        columns: &[ColumnSpec],
+    ) -> Result<Table> {
         match &self.meta {
             Meta::Local(_) => self.store.scan(chunk, table, cid, columns),
             Meta::Cluster(l) => l.read(chunk, table, cid, columns),
@@ -462,7 +472,12 @@ impl LocalDfs {
         db: &str,
         name: &str,
         rows: &Table,
-    ) -> Result<(DatabaseMeta, TableMeta, Scheme, BTreeMap<Vec<u32>, Vec<i64>>)> {
+    ) -> Result<(
+        DatabaseMeta,
+        TableMeta,
+        Scheme,
+        BTreeMap<Vec<u32>, Vec<i64>>,
+    )> {
         let mut attempt = 0;
         loop {
             let (d, t) = self.table_meta(db, name)?;
@@ -952,36 +967,36 @@ impl Dfs for LocalDfs {
             scheme.allowed(&t.partition_columns, preds)
         };
         self.read(|state| {
-        let mut partitions = Vec::new();
-        for (path, chunk) in &d.partitions {
-            let Some(m) = state.chunks.get(chunk) else {
-                continue;
-            };
-            let Some(tab) = m.tablets.get(&t.id) else {
-                continue;
-            };
-            if !t.partition_columns.is_empty() && !scheme.matches(&m.keys, &allowed) {
-                continue;
+            let mut partitions = Vec::new();
+            for (path, chunk) in &d.partitions {
+                let Some(m) = state.chunks.get(chunk) else {
+                    continue;
+                };
+                let Some(tab) = m.tablets.get(&t.id) else {
+                    continue;
+                };
+                if !t.partition_columns.is_empty() && !scheme.matches(&m.keys, &allowed) {
+                    continue;
+                }
+                partitions.push((
+                    m.keys.clone(),
+                    PartitionRef {
+                        path: path.clone(),
+                        chunk: chunk.clone(),
+                        version: tab.version,
+                    },
+                ));
             }
-            partitions.push((
-                m.keys.clone(),
-                PartitionRef {
-                    path: path.clone(),
-                    chunk: chunk.clone(),
-                    version: tab.version,
-                },
-            ));
-        }
-        // Partition order: by scheme position, as DolphinDB lists them.
-        partitions.sort_by(|a, b| a.0.cmp(&b.0));
-        ScanPlan {
-            db: db.to_string(),
-            table: t.name.clone(),
-            cid: state.counters.last_cid,
-            table_id: t.id.clone(),
-            partitions: partitions.into_iter().map(|p| p.1).collect(),
-            info,
-        }
+            // Partition order: by scheme position, as DolphinDB lists them.
+            partitions.sort_by(|a, b| a.0.cmp(&b.0));
+            ScanPlan {
+                db: db.to_string(),
+                table: t.name.clone(),
+                cid: state.counters.last_cid,
+                table_id: t.id.clone(),
+                partitions: partitions.into_iter().map(|p| p.1).collect(),
+                info,
+            }
         })
         .map_err(script_err)
     }

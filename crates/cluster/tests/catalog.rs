@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use cluster::catalog::{
-    Catalog, ColumnMeta, LevelMeta, MetaCommand, MetaResponse, NewChunk, State, TableMeta,
+    Catalog, ColumnMeta, LevelMeta, MetaCommand, MetaResponse, NewChunk, State, TableMeta, TxnState,
 };
 
 fn nc(path: &str, id: &str) -> NewChunk {
@@ -274,4 +274,106 @@ fn chunks_record_replicas_and_their_versions() {
         assert!(s.apply(c).is_err(), "{c:?}");
     }
     assert_eq!(s, before);
+}
+
+/// The cluster's transactions: BeginTxn gives increasing TIDs, CommitTxn the next CID with the
+/// tablets' versions and the prepared replicas at the chunk's new version (the others stay
+/// behind), AbortTxn fences a later commit, a committed one can't be aborted, and the outcome
+/// stays readable for replicas in doubt.
+#[test]
+fn cluster_transactions_commit_abort_and_fence() {
+    let mut s = State::default();
+    s.apply(&create_db("dfs://t")).unwrap();
+    s.apply(&create_table("dfs://t", "pt")).unwrap();
+    let mut c = nc("/1", "c1");
+    c.replicas = vec!["dn1".into(), "dn2".into()];
+    s.apply(&MetaCommand::CreateChunks {
+        db: "dfs://t".into(),
+        chunks: vec![c],
+    })
+    .unwrap();
+    let tid = |s: &mut State| match s.apply(&MetaCommand::BeginTxn).unwrap() {
+        MetaResponse::Tid(t) => t,
+        r => panic!("{r:?}"),
+    };
+    let t1 = tid(&mut s);
+    let t2 = tid(&mut s);
+    assert!(t2 > t1);
+    assert_eq!(s.txns.get(&t1), Some(&TxnState::Pending));
+    // dn2 was down: only dn1 prepared.
+    let r = s
+        .apply(&MetaCommand::CommitTxn {
+            tid: t1,
+            tablets: vec![("c1".into(), "t1".into())],
+            replicas: vec![("c1".into(), vec!["dn1".into()])],
+        })
+        .unwrap();
+    let MetaResponse::Cid(cid) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(cid, s.counters.last_cid);
+    assert_eq!(s.txns.get(&t1), Some(&TxnState::Committed(cid)));
+    let ch = &s.chunks["c1"];
+    assert_eq!(ch.version, 1);
+    assert_eq!(ch.tablets["t1"].last_cid, cid);
+    let versions: Vec<(String, u32)> = ch
+        .replicas
+        .iter()
+        .map(|r| (r.node.clone(), r.version))
+        .collect();
+    assert_eq!(versions, [("dn1".to_string(), 1), ("dn2".to_string(), 0)]);
+    // Committed: no second commit, no abort.
+    let before = s.clone();
+    for cmd in [
+        MetaCommand::CommitTxn {
+            tid: t1,
+            tablets: vec![("c1".into(), "t1".into())],
+            replicas: vec![],
+        },
+        MetaCommand::AbortTxn { tid: t1 },
+    ] {
+        assert!(s.apply(&cmd).is_err(), "{cmd:?}");
+    }
+    assert_eq!(s, before);
+    // Aborted (a replica in doubt gave up on it): its coordinator's commit is refused.
+    s.apply(&MetaCommand::AbortTxn { tid: t2 }).unwrap();
+    assert_eq!(s.txns.get(&t2), Some(&TxnState::Aborted));
+    let e = s
+        .apply(&MetaCommand::CommitTxn {
+            tid: t2,
+            tablets: vec![("c1".into(), "t1".into())],
+            replicas: vec![("c1".into(), vec!["dn1".into()])],
+        })
+        .unwrap_err();
+    assert!(e.0.contains("was aborted"), "{e}");
+    // A replica the chunk doesn't have is refused, and nothing changes.
+    let t3 = tid(&mut s);
+    let before = s.clone();
+    let e = s
+        .apply(&MetaCommand::CommitTxn {
+            tid: t3,
+            tablets: vec![("c1".into(), "t1".into())],
+            replicas: vec![("c1".into(), vec!["dn9".into()])],
+        })
+        .unwrap_err();
+    assert!(e.0.contains("no replica on dn9"), "{e}");
+    assert_eq!(s, before);
+}
+
+/// SetSchemeIf: applies only over the scheme the writer read (two nodes adding VALUE
+/// partitions at once: the second re-reads).
+#[test]
+fn set_scheme_if_compares_the_current_scheme() {
+    let mut s = State::default();
+    s.apply(&create_db("dfs://t")).unwrap();
+    let set = |expect: Vec<u8>, scheme: Vec<u8>| MetaCommand::SetSchemeIf {
+        db: "dfs://t".into(),
+        level: 0,
+        expect,
+        scheme,
+    };
+    s.apply(&set(vec![1, 2, 3], vec![1, 2, 3, 4])).unwrap();
+    let e = s.apply(&set(vec![1, 2, 3], vec![1, 2, 3, 5])).unwrap_err();
+    assert!(e.0.contains("changed by another writer"), "{e}");
+    assert_eq!(s.databases["dfs://t"].levels[0].scheme, vec![1, 2, 3, 4]);
 }

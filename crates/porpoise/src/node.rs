@@ -452,9 +452,19 @@ async fn run_worker(config: Config) -> ExitCode {
         let dir = config.home.join(&alias).join("storage");
         let store_dir = (mode == NodeMode::DataNode).then_some(dir.as_path());
         let started = std::time::Instant::now();
-        match cluster::replica::open_node(store_dir, cfg, store_cfg, rpc.clone(), controllers.clone(), alias) {
+        match cluster::replica::open_node(
+            store_dir,
+            cfg,
+            store_cfg,
+            rpc.clone(),
+            controllers.clone(),
+            alias,
+        ) {
             Ok(d) => {
-                tracing::info!("DFS opened (redo replay took {} ms)", started.elapsed().as_millis());
+                tracing::info!(
+                    "DFS opened (redo replay took {} ms)",
+                    started.elapsed().as_millis()
+                );
                 Some(d.dfs)
             }
             Err(e) => return fail(format!("failed to open the DFS: {e}")),

@@ -170,17 +170,31 @@ async fn replicated_writes_reads_failover_and_recovery() {
     .unwrap();
     // Every node sees it.
     for port in [p.data[1], p.data[2], p.compute] {
-        let r = scalar(port, "existsTable('dfs://repl', 'pt')").await.unwrap();
+        let r = scalar(port, "existsTable('dfs://repl', 'pt')")
+            .await
+            .unwrap();
         assert_eq!(r, "true", "on port {port}");
     }
     // Appends through dn2 (new VALUE partitions too: 2024.01.04, .05).
-    scalar(p.data[1], &append_script(0, 5, 1000, 0)).await.unwrap();
-    scalar(p.data[1], &append_script(2, 3, 500, 10_000)).await.unwrap();
+    scalar(p.data[1], &append_script(0, 5, 1000, 0))
+        .await
+        .unwrap();
+    scalar(p.data[1], &append_script(2, 3, 500, 10_000))
+        .await
+        .unwrap();
     let mut rows = 1500i64;
     let mut total = sum_of(0, 1000) + sum_of(10_000, 500);
     for port in [p.data[2], p.compute, p.data[0]] {
-        assert_eq!(scalar(port, COUNT).await.unwrap(), rows.to_string(), "count on {port}");
-        assert_eq!(scalar(port, SUM).await.unwrap(), total.to_string(), "sum on {port}");
+        assert_eq!(
+            scalar(port, COUNT).await.unwrap(),
+            rows.to_string(),
+            "count on {port}"
+        );
+        assert_eq!(
+            scalar(port, SUM).await.unwrap(),
+            total.to_string(),
+            "sum on {port}"
+        );
     }
     let by_date = run(
         p.compute,
@@ -204,22 +218,42 @@ async fn replicated_writes_reads_failover_and_recovery() {
     dead.signal(libc::SIGKILL);
     dead.wait_exit(Duration::from_secs(10)).expect("dn3 exits");
     for port in [p.data[0], p.data[1], p.compute] {
-        assert_eq!(scalar(port, COUNT).await.unwrap(), rows.to_string(), "count on {port}");
-        assert_eq!(scalar(port, SUM).await.unwrap(), total.to_string(), "sum on {port}");
+        assert_eq!(
+            scalar(port, COUNT).await.unwrap(),
+            rows.to_string(),
+            "count on {port}"
+        );
+        assert_eq!(
+            scalar(port, SUM).await.unwrap(),
+            total.to_string(),
+            "sum on {port}"
+        );
     }
     // Writes go on at once: dn3 can't be reached, so it takes no part (its replicas fall behind).
-    scalar(p.data[1], &append_script(1, 4, 40, 70_000)).await.unwrap();
+    scalar(p.data[1], &append_script(1, 4, 40, 70_000))
+        .await
+        .unwrap();
     rows += 40;
     total += sum_of(70_000, 40);
     assert_eq!(scalar(p.data[0], COUNT).await.unwrap(), rows.to_string());
     // And once the controller sees it down too.
     wait_for("dn3 down", UP, || is_down(p.controller, "dn3")).await;
-    scalar(p.data[0], &append_script(0, 5, 100, 50_000)).await.unwrap();
+    scalar(p.data[0], &append_script(0, 5, 100, 50_000))
+        .await
+        .unwrap();
     rows += 100;
     total += sum_of(50_000, 100);
     for port in [p.data[1], p.compute] {
-        assert_eq!(scalar(port, COUNT).await.unwrap(), rows.to_string(), "count on {port}");
-        assert_eq!(scalar(port, SUM).await.unwrap(), total.to_string(), "sum on {port}");
+        assert_eq!(
+            scalar(port, COUNT).await.unwrap(),
+            rows.to_string(),
+            "count on {port}"
+        );
+        assert_eq!(
+            scalar(port, SUM).await.unwrap(),
+            total.to_string(),
+            "sum on {port}"
+        );
     }
     let states = chunk_states(p.data[1]).await.unwrap();
     assert!(

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use value::{Table, Value};
 
@@ -21,8 +21,8 @@ use crate::{err, Error, Result};
 
 use super::link::{Link, Snapshot};
 use super::{
-    ColumnWire, PrepareHead, ReadRequest, ABORT, CATCH_UP_WAIT, COMMIT,
-    IN_DOUBT_TIMEOUT, PREPARE, READ, ROUND_INTERVAL,
+    ColumnWire, PrepareHead, ReadRequest, ABORT, CATCH_UP_WAIT, COMMIT, IN_DOUBT_TIMEOUT, PREPARE,
+    READ, ROUND_INTERVAL,
 };
 
 pub struct Holder {
@@ -32,6 +32,8 @@ pub struct Holder {
     lock: Mutex<()>,
     /// When each transaction was first found in doubt.
     in_doubt: Mutex<HashMap<u64, Instant>>,
+    /// How long a transaction may stay pending in doubt before this replica aborts it.
+    in_doubt_timeout: Mutex<Duration>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -44,7 +46,13 @@ impl Holder {
             store,
             lock: Mutex::new(()),
             in_doubt: Mutex::new(HashMap::new()),
+            in_doubt_timeout: Mutex::new(IN_DOUBT_TIMEOUT),
         }
+    }
+
+    /// Sets how long a transaction may stay pending in doubt (`IN_DOUBT_TIMEOUT`; tests).
+    pub fn set_in_doubt_timeout(&self, t: Duration) {
+        *lock(&self.in_doubt_timeout) = t;
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -194,7 +202,7 @@ pub fn round(link: &Link, h: &Holder) -> Result<()> {
                 }
                 Some(TxnState::Pending) => {
                     let since = *seen.entry(tid).or_insert_with(Instant::now);
-                    if since.elapsed() > IN_DOUBT_TIMEOUT {
+                    if since.elapsed() >= *lock(&h.in_doubt_timeout) {
                         match link.abort_in_doubt(tid) {
                             Ok(()) => {
                                 tracing::warn!("transaction {tid} in doubt for too long: aborted");
@@ -319,8 +327,16 @@ fn collect_garbage(alias: &str, h: &Holder, snap: &Snapshot) {
             continue;
         }
         match h.store.drop_tablet(&t.chunk, &t.table, last) {
-            Ok(()) => tracing::info!("dropped tablet {} of chunk {}: not in the catalog", t.table, t.chunk),
-            Err(e) => tracing::warn!("dropping tablet {} of chunk {} failed: {e}", t.table, t.chunk),
+            Ok(()) => tracing::info!(
+                "dropped tablet {} of chunk {}: not in the catalog",
+                t.table,
+                t.chunk
+            ),
+            Err(e) => tracing::warn!(
+                "dropping tablet {} of chunk {} failed: {e}",
+                t.table,
+                t.chunk
+            ),
         }
     }
 }

@@ -95,9 +95,7 @@ pub fn serve(
                 let ids: Vec<String> = req.chunks.iter().map(|c| c.id.clone()).collect();
                 placement::place_new_chunks(st, Some(&live), policy, &ids)
             });
-            let placed = placed.map_err(|e| {
-                format!("<DataNodeNotAvail>{}", e.0)
-            })?;
+            let placed = placed.map_err(|e| format!("<DataNodeNotAvail>{}", e.0))?;
             for (c, r) in req.chunks.iter_mut().zip(placed) {
                 c.replicas = r;
             }

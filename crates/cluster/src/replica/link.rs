@@ -198,7 +198,8 @@ impl Link {
                 chunks: chunks.clone(),
             })
             .map_err(Error)?;
-            let v = self.block_on(self.leader_call(CREATE_CHUNKS, vec![arg], META_TIMEOUT, false))??;
+            let v =
+                self.block_on(self.leader_call(CREATE_CHUNKS, vec![arg], META_TIMEOUT, false))??;
             return from_blob(Some(&v)).map_err(Error);
         }
         self.propose_command(Command::Meta(cmd.clone()))
@@ -223,7 +224,9 @@ impl Link {
         timeout: Duration,
     ) -> std::result::Result<Value, String> {
         let Some(addr) = sites.get(node) else {
-            return Err(format!("<DataNodeNotAvail>The data node [{node}] is not in the cluster"));
+            return Err(format!(
+                "<DataNodeNotAvail>The data node [{node}] is not in the cluster"
+            ));
         };
         self.rpc
             .call(addr, function, args, CallOptions::once(timeout))
@@ -284,7 +287,9 @@ impl Link {
                 // Nothing was sent: the node is down though the leader doesn't know yet. It
                 // takes no part, as a node the leader knows is down.
                 Err(Failure::Unreachable(e)) => {
-                    tracing::info!("replica {node} is unreachable, left out of transaction {tid}: {e}");
+                    tracing::info!(
+                        "replica {node} is unreachable, left out of transaction {tid}: {e}"
+                    );
                     unreachable.insert(node);
                 }
                 Err(Failure::Failed(e)) => {
@@ -459,7 +464,13 @@ impl Link {
 
     /// A tablet's rows at snapshot `cid` from a replica holding its latest version: this node
     /// first, then the live ones; the next replica when one fails.
-    pub fn read(&self, chunk: &str, table: &str, cid: u64, columns: &[ColumnSpec]) -> Result<Table> {
+    pub fn read(
+        &self,
+        chunk: &str,
+        table: &str,
+        cid: u64,
+        columns: &[ColumnSpec],
+    ) -> Result<Table> {
         let mut snap = self.cached()?;
         if !snap.state.chunks.contains_key(chunk) {
             snap = self.snapshot()?;
@@ -551,7 +562,12 @@ impl Link {
     }
 
     /// Reads a whole tablet from `node` for recovery.
-    pub fn copy_from(&self, sites: &BTreeMap<String, String>, node: &str, req: &ReadRequest) -> Result<Table> {
+    pub fn copy_from(
+        &self,
+        sites: &BTreeMap<String, String>,
+        node: &str,
+        req: &ReadRequest,
+    ) -> Result<Table> {
         self.read_remote(sites, node, req).map_err(Error)
     }
 }
