@@ -1,6 +1,7 @@
 //! The cluster layer: DFS metadata (`catalog`, a state machine the controller later runs under
 //! Raft) and `dfs::LocalDfs`, script's `Dfs` for one node over the catalog and a chunk store.
 
+pub mod acl;
 pub mod agent;
 pub mod catalog;
 mod chunk_store;

@@ -139,6 +139,10 @@ async fn run_single(config: Config) -> ExitCode {
         Err(c) => return c,
     };
     let _ = server.node().dfs.set(dfs.clone());
+    if let Err(e) = use_local_users(server.node()) {
+        server.shutdown().await;
+        return fail(e);
+    }
     wait_for_signal().await;
     tracing::info!("shutting down");
     server.shutdown().await;
@@ -146,6 +150,25 @@ async fn run_single(config: Config) -> ExitCode {
         tracing::warn!("flushing the DFS cache engine failed: {e}");
     }
     ExitCode::SUCCESS
+}
+
+/// A standalone node keeps its users and privileges in `<home>/<alias>/sysmgmt/acl.json`.
+fn use_local_users(node: &server::Node) -> Result<(), String> {
+    let file = node
+        .config
+        .home
+        .join(node.alias())
+        .join("sysmgmt")
+        .join("acl.json");
+    let store = script::acl::LocalAcl::open(file)?;
+    node.users.set_store(Arc::new(store));
+    Ok(())
+}
+
+/// A cluster node's users and privileges are the controllers' replicated ones (`cluster::acl`).
+fn use_cluster_users(node: &server::Node, rpc: &Arc<Rpc>, controllers: Vec<ControllerSite>) {
+    node.users
+        .set_store(cluster::acl::ClusterAcl::new(rpc.clone(), controllers));
 }
 
 /// Reads a cluster file that must parse when it exists; None when it does not exist.
@@ -294,6 +317,7 @@ async fn run_controller(config: Config) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e.0),
     };
+    use_cluster_users(&node, &rpc, controller.members());
     let service = ClusterService::start(controller.clone(), rpc.clone(), settings);
     {
         // The replicated DFS's calls (catalog for nodes, placement, chunk status).
@@ -396,6 +420,7 @@ async fn run_agent(config: Config) -> ExitCode {
     };
     let node = server.node().clone();
     let _ = node.rpc.set(rpc.clone());
+    use_cluster_users(&node, &rpc, controllers.clone());
     let site = &node.config.local_site;
     let acfg = AgentConfig {
         site: cluster::config::Site {
@@ -478,6 +503,9 @@ async fn run_worker(config: Config) -> ExitCode {
     let _ = node.rpc.set(rpc.clone());
     if let Some(d) = &dfs {
         let _ = node.dfs.set(d.clone());
+    }
+    if !controllers.is_empty() {
+        use_cluster_users(&node, &rpc, controllers.clone());
     }
     let sender = Arc::new(heartbeats(&node, &rpc, mode, controllers));
     register_worker_functions(&rpc, &sender);

@@ -1,6 +1,7 @@
 //! DolphinDB's script language: lexer, parser, interpreter, built-in library and SQL over
 //! in-memory tables.
 
+pub mod acl;
 pub mod ast;
 pub mod builtins;
 pub mod dfs;

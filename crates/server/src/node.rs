@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use script::acl::{AclStore, LocalAcl};
 use script::Host;
 use value::{Data, DataType, Table, Value, Vector};
 
@@ -17,9 +18,9 @@ use crate::shared::SharedObjects;
 use crate::streaming::{stream_table, topic, Streaming};
 
 /// The user of a session that has not logged in.
-pub const GUEST: &str = "guest";
+pub const GUEST: &str = script::acl::GUEST;
 /// DolphinDB's wording for a failed login.
-pub const BAD_LOGIN: &str = "The user name or password is incorrect.";
+pub const BAD_LOGIN: &str = script::acl::BAD_LOGIN;
 /// Most sessions (connections) a node holds at once, beyond `maxConnections`' own check.
 pub const SESSIONS_MAX: usize = 65_536;
 /// Longest job description kept for `getConsoleJobs()`.
@@ -29,25 +30,48 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Users and their passwords. The built-in administrator is `admin`/`123456`.
+/// The node's users and privileges (`script::acl`): a standalone node's own store until the
+/// binary sets another (a file under the home directory, or the controllers' replicated state
+/// on a cluster node). Every login and privilege check goes through it.
 pub struct Users {
-    passwords: RwLock<HashMap<String, String>>,
+    store: RwLock<Arc<dyn AclStore>>,
 }
 
 impl Default for Users {
     fn default() -> Self {
-        let mut m = HashMap::new();
-        m.insert("admin".to_string(), "123456".to_string());
         Users {
-            passwords: RwLock::new(m),
+            store: RwLock::new(Arc::new(LocalAcl::in_memory())),
         }
     }
 }
 
 impl Users {
+    /// Whether a login is valid (against the latest committed users on a cluster).
     pub fn check(&self, user: &str, password: &str) -> bool {
-        let m = self.passwords.read().unwrap_or_else(|e| e.into_inner());
-        m.get(user).is_some_and(|p| p == password)
+        // Names starting with `__` are no user's (the cluster credential is checked apart): no
+        // need to ask the controllers, which may be the ones connecting.
+        if user.starts_with("__") {
+            return false;
+        }
+        match self.store().snapshot(true) {
+            Ok(acl) => acl.check_password(user, password),
+            Err(e) => {
+                tracing::warn!("a login for {user} could not be checked: {e}");
+                false
+            }
+        }
+    }
+
+    pub fn store(&self) -> Arc<dyn AclStore> {
+        self.store
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the store (at start, before serving).
+    pub fn set_store(&self, store: Arc<dyn AclStore>) {
+        *self.store.write().unwrap_or_else(|e| e.into_inner()) = store;
     }
 }
 
@@ -430,7 +454,12 @@ impl Host for SessionHost {
 
     fn login(&self, user: &str, password: &str) -> script::Result<()> {
         let node = self.node()?;
-        if !node.users.check(user, password) {
+        let acl = node
+            .users
+            .store()
+            .snapshot(true)
+            .map_err(script::Error::new)?;
+        if !acl.check_password(user, password) {
             return Err(script::Error::new(BAD_LOGIN));
         }
         if let Some(s) = self.session.upgrade() {
@@ -485,7 +514,14 @@ impl Host for SessionHost {
     }
 
     fn dfs(&self) -> Option<Arc<dyn script::dfs::Dfs>> {
-        self.node.upgrade()?.dfs.get().cloned() // helper dfs
+        let node = self.node.upgrade()?;
+        let dfs = node.dfs.get().cloned()?; // helper dfs
+        // Every use of the DFS is checked against the session user's privileges.
+        Some(script::acl::guard_dfs(dfs, &self.user(), node.users.store()))
+    }
+
+    fn acl(&self) -> Option<Arc<dyn AclStore>> {
+        Some(self.node.upgrade()?.users.store())
     }
 
     fn node_function(&self, name: &str, args: &[Value]) -> Option<script::Result<Value>> {

@@ -56,6 +56,8 @@ pub const BATCH_MAX: usize = 256;
 /// Internal calls a controller serves (besides the Raft messages).
 pub const PROPOSE: &str = "__cluster_propose";
 pub const LEADER: &str = "__cluster_leader";
+/// The leader's users and privileges (a linearizable read; `crate::acl`).
+pub const ACL: &str = "__cluster_acl";
 
 /// What starting a controller needs.
 #[derive(Clone, Debug)]
@@ -683,6 +685,7 @@ const SCRIPT_FUNCTIONS: [&str; 3] = [
 fn unregister_services(rpc: &Rpc) {
     rpc.unregister(PROPOSE);
     rpc.unregister(LEADER);
+    rpc.unregister(ACL);
     for f in SCRIPT_FUNCTIONS {
         rpc.unregister_function(f);
     }
@@ -703,6 +706,18 @@ fn register_services(c: &Arc<Controller>) {
             let cmd: Command = from_blob(args.first())?;
             let reply = ctl.propose(cmd).await.map_err(|e| e.to_string())?;
             to_blob(&reply)
+        }
+    });
+    let w = Arc::downgrade(c);
+    rpc.register(ACL, move |_| {
+        let w = w.clone();
+        async move {
+            let ctl = running(&w)?;
+            let acl = ctl
+                .read_leader(|s| s.acl.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            to_blob(&acl)
         }
     });
     let w = Arc::downgrade(c);
@@ -795,6 +810,58 @@ pub async fn propose_remote(
             }
             Err(e @ RpcError::Unreachable(_)) => last_error = e.to_string(),
             Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Reads the leader's users and privileges from any node: asks the controllers in turn (following
+/// `<NotLeader>` answers) until one that leads answers, up to `timeout`. A read may be retried.
+pub async fn read_acl_remote(
+    rpc: &Rpc,
+    controllers: &[ControllerSite],
+    timeout: Duration,
+) -> Result<script::acl::Acl> {
+    if controllers.is_empty() {
+        crate::err!("No controller is configured");
+    }
+    let deadline = Instant::now() + timeout;
+    let mut next: Option<String> = None;
+    let mut turn = 0usize;
+    let mut last_error = String::from("no controller answered");
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            crate::err!(
+                "No controller answered with the users within {} ms: {}",
+                timeout.as_millis(),
+                last_error
+            );
+        }
+        let addr = match next.take() {
+            Some(a) => a,
+            None => {
+                let s = &controllers[turn % controllers.len()];
+                turn += 1;
+                if turn % controllers.len() == 0 {
+                    tokio::time::sleep(LEADER_SEARCH_PAUSE.min(left)).await;
+                }
+                s.addr()
+            }
+        };
+        match rpc
+            .call(&addr, ACL, vec![], CallOptions::once(left))
+            .await
+        {
+            Ok(v) => return from_blob(Some(&v)).map_err(Error),
+            Err(RpcError::Remote(msg)) => {
+                if let Some(site) = msg.strip_prefix("<NotLeader>") {
+                    if let Some(s) = ControllerSite::parse(site) {
+                        next = Some(s.addr());
+                    }
+                }
+                last_error = msg;
+            }
+            Err(e) => last_error = e.to_string(),
         }
     }
 }

@@ -4,56 +4,20 @@
 //! commands in the same order and ends in the same state. An invalid command changes nothing
 //! and answers an error (which is the proposer's answer, not a failure of the log).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::catalog::{self, ChunkMeta, Counters, DatabaseMeta, MetaCommand, MetaResponse};
 
+// Users, groups and privileges are script's model (one for standalone and cluster nodes).
+pub use script::acl::{
+    password_hash, Access, Acl, AclCommand, GroupEntry, Privileges, UserEntry, PRIVILEGES,
+    SUPER_ADMIN, SUPER_ADMIN_PASSWORD,
+};
+
 /// The node modes of `cluster.nodes`.
 pub const NODE_MODES: [&str; 4] = ["controller", "agent", "datanode", "computenode"];
-
-/// DolphinDB's privilege types (`grant`/`deny`/`revoke` `accessType`).
-pub const PRIVILEGES: [&str; 21] = [
-    "TABLE_READ",
-    "TABLE_WRITE",
-    "TABLE_INSERT",
-    "TABLE_UPDATE",
-    "TABLE_DELETE",
-    "DB_READ",
-    "DB_WRITE",
-    "DB_INSERT",
-    "DB_UPDATE",
-    "DB_DELETE",
-    "DBOBJ_CREATE",
-    "DBOBJ_DELETE",
-    "DB_OWNER",
-    "DB_MANAGE",
-    "VIEW_EXEC",
-    "VIEW_OWNER",
-    "SCRIPT_EXEC",
-    "TEST_EXEC",
-    "QUERY_RESULT_MEM_LIMIT",
-    "TASK_GROUP_MEM_LIMIT",
-    "COMPUTE_GROUP_EXEC",
-];
-
-/// The super administrator, created with the state; it can't be deleted.
-pub const SUPER_ADMIN: &str = "admin";
-/// Its password until changed.
-pub const SUPER_ADMIN_PASSWORD: &str = "123456";
-
-/// How a password is kept: SHA-256 of a label, the user name and the password, in hex. The
-/// proposer hashes; plain passwords never enter the Raft log.
-pub fn password_hash(user: &str, password: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"porpoise acl v1\0");
-    h.update(user.as_bytes());
-    h.update(b"\0");
-    h.update(password.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// One row of `cluster.nodes`: `localSite,mode[,computeGroup[,zone]]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,117 +51,6 @@ impl From<&crate::config::NodeEntry> for NodeEntry {
             zone: n.zone.clone(),
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Access {
-    Allow,
-    Deny,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserEntry {
-    pub password_hash: String,
-    pub is_admin: bool,
-    pub groups: BTreeSet<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupEntry {
-    pub members: BTreeSet<String>,
-}
-
-/// Privilege states: principal (user or group) -> privilege -> object (`*`, `dfs://db`,
-/// `dfs://db/t`, a view, or a memory limit's value) -> allow/deny. Absent = none.
-pub type Privileges = BTreeMap<String, BTreeMap<String, BTreeMap<String, Access>>>;
-
-/// Users, groups and privileges (the state only; enforcing them is another step).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Acl {
-    pub users: BTreeMap<String, UserEntry>,
-    pub groups: BTreeMap<String, GroupEntry>,
-    pub privileges: Privileges,
-}
-
-impl Default for Acl {
-    fn default() -> Self {
-        let mut users = BTreeMap::new();
-        users.insert(
-            SUPER_ADMIN.to_string(),
-            UserEntry {
-                password_hash: password_hash(SUPER_ADMIN, SUPER_ADMIN_PASSWORD),
-                is_admin: true,
-                groups: BTreeSet::new(),
-            },
-        );
-        Acl {
-            users,
-            groups: BTreeMap::new(),
-            privileges: BTreeMap::new(),
-        }
-    }
-}
-
-impl Acl {
-    /// Whether `user`/`password` is a valid login.
-    pub fn check_password(&self, user: &str, password: &str) -> bool {
-        self.users
-            .get(user)
-            .is_some_and(|u| u.password_hash == password_hash(user, password))
-    }
-}
-
-/// A change to users, groups or privileges.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AclCommand {
-    CreateUser {
-        name: String,
-        password_hash: String,
-        groups: Vec<String>,
-        is_admin: bool,
-    },
-    DeleteUser {
-        name: String,
-    },
-    /// `changePwd(old, new)` by the user itself: applies only when `old_hash` matches.
-    ChangePassword {
-        name: String,
-        old_hash: String,
-        new_hash: String,
-    },
-    /// `resetPwd(user, new)` by an administrator.
-    ResetPassword {
-        name: String,
-        new_hash: String,
-    },
-    CreateGroup {
-        name: String,
-        members: Vec<String>,
-    },
-    DeleteGroup {
-        name: String,
-    },
-    AddGroupMember {
-        users: Vec<String>,
-        groups: Vec<String>,
-    },
-    DeleteGroupMember {
-        users: Vec<String>,
-        groups: Vec<String>,
-    },
-    /// `grant` (access Allow) or `deny` (access Deny); `objs` empty means `*`.
-    SetAccess {
-        principal: String,
-        privilege: String,
-        objs: Vec<String>,
-        access: Access,
-    },
-    /// `revoke`: `objs` empty removes the privilege on every object.
-    Revoke {
-        principal: String,
-        privilege: String,
-        objs: Vec<String>,
-    },
 }
 
 /// A Raft log entry's payload: one change to the controller state.
@@ -302,24 +155,6 @@ fn check_nodes(nodes: &[NodeEntry]) -> Result<BTreeMap<String, NodeEntry>, Strin
     Ok(m)
 }
 
-fn check_principal_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 128 {
-        return Err(format!("Invalid user or group name [{name}]"));
-    }
-    if name.starts_with("__") {
-        return Err(format!(
-            "Invalid user or group name [{name}]: names starting with __ are reserved"
-        ));
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.')
-    {
-        return Err(format!("Invalid user or group name [{name}]"));
-    }
-    Ok(())
-}
-
 impl ControllerState {
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
         let image = Image {
@@ -419,7 +254,7 @@ impl ControllerState {
                 self.config.retain(|(k, _)| !keys.contains(k));
                 Ok(Reply::Done)
             }
-            Command::Acl(a) => self.apply_acl(a).map(|()| Reply::Done),
+            Command::Acl(a) => self.acl.apply(a).map(|()| Reply::Done),
             Command::Noop => Ok(Reply::Done),
             Command::Batch(cmds) => Ok(Reply::Batch(
                 cmds.iter().map(|c| self.apply_inner(c)).collect(),
@@ -427,190 +262,4 @@ impl ControllerState {
         }
     }
 
-    fn apply_acl(&mut self, cmd: &AclCommand) -> Result<(), String> {
-        let acl = &mut self.acl;
-        match cmd {
-            AclCommand::CreateUser {
-                name,
-                password_hash,
-                groups,
-                is_admin,
-            } => {
-                check_principal_name(name)?;
-                if acl.users.contains_key(name) || acl.groups.contains_key(name) {
-                    return Err(format!("The user name [{name}] already exists"));
-                }
-                if let Some(g) = groups.iter().find(|g| !acl.groups.contains_key(*g)) {
-                    return Err(format!("The group [{g}] doesn't exist"));
-                }
-                for g in groups {
-                    if let Some(ge) = acl.groups.get_mut(g) {
-                        ge.members.insert(name.clone());
-                    }
-                }
-                acl.users.insert(
-                    name.clone(),
-                    UserEntry {
-                        password_hash: password_hash.clone(),
-                        is_admin: *is_admin,
-                        groups: groups.iter().cloned().collect(),
-                    },
-                );
-            }
-            AclCommand::DeleteUser { name } => {
-                if name == SUPER_ADMIN {
-                    return Err("The super administrator admin can't be deleted".into());
-                }
-                let Some(u) = acl.users.remove(name) else {
-                    return Err(format!("The user [{name}] doesn't exist"));
-                };
-                for g in &u.groups {
-                    if let Some(ge) = acl.groups.get_mut(g) {
-                        ge.members.remove(name);
-                    }
-                }
-                acl.privileges.remove(name);
-            }
-            AclCommand::ChangePassword {
-                name,
-                old_hash,
-                new_hash,
-            } => {
-                let Some(u) = acl.users.get_mut(name) else {
-                    return Err(format!("The user [{name}] doesn't exist"));
-                };
-                if &u.password_hash != old_hash {
-                    return Err("The old password is incorrect.".into());
-                }
-                u.password_hash = new_hash.clone();
-            }
-            AclCommand::ResetPassword { name, new_hash } => {
-                let Some(u) = acl.users.get_mut(name) else {
-                    return Err(format!("The user [{name}] doesn't exist"));
-                };
-                u.password_hash = new_hash.clone();
-            }
-            AclCommand::CreateGroup { name, members } => {
-                check_principal_name(name)?;
-                if acl.groups.contains_key(name) || acl.users.contains_key(name) {
-                    return Err(format!("The group name [{name}] already exists"));
-                }
-                if let Some(u) = members.iter().find(|u| !acl.users.contains_key(*u)) {
-                    return Err(format!("The user [{u}] doesn't exist"));
-                }
-                for u in members {
-                    if let Some(ue) = acl.users.get_mut(u) {
-                        ue.groups.insert(name.clone());
-                    }
-                }
-                acl.groups.insert(
-                    name.clone(),
-                    GroupEntry {
-                        members: members.iter().cloned().collect(),
-                    },
-                );
-            }
-            AclCommand::DeleteGroup { name } => {
-                let Some(g) = acl.groups.remove(name) else {
-                    return Err(format!("The group [{name}] doesn't exist"));
-                };
-                for u in &g.members {
-                    if let Some(ue) = acl.users.get_mut(u) {
-                        ue.groups.remove(name);
-                    }
-                }
-                acl.privileges.remove(name);
-            }
-            AclCommand::AddGroupMember { users, groups }
-            | AclCommand::DeleteGroupMember { users, groups } => {
-                if let Some(u) = users.iter().find(|u| !acl.users.contains_key(*u)) {
-                    return Err(format!("The user [{u}] doesn't exist"));
-                }
-                if let Some(g) = groups.iter().find(|g| !acl.groups.contains_key(*g)) {
-                    return Err(format!("The group [{g}] doesn't exist"));
-                }
-                let add = matches!(cmd, AclCommand::AddGroupMember { .. });
-                for u in users {
-                    for g in groups {
-                        if let Some(ge) = acl.groups.get_mut(g) {
-                            if add {
-                                ge.members.insert(u.clone());
-                            } else {
-                                ge.members.remove(u);
-                            }
-                        }
-                        if let Some(ue) = acl.users.get_mut(u) {
-                            if add {
-                                ue.groups.insert(g.clone());
-                            } else {
-                                ue.groups.remove(g);
-                            }
-                        }
-                    }
-                }
-            }
-            AclCommand::SetAccess {
-                principal,
-                privilege,
-                objs,
-                access,
-            } => {
-                check_privilege(acl, principal, privilege)?;
-                let objs = objects(objs);
-                let slot = acl
-                    .privileges
-                    .entry(principal.clone())
-                    .or_default()
-                    .entry(privilege.clone())
-                    .or_default();
-                for o in objs {
-                    slot.insert(o, *access);
-                }
-            }
-            AclCommand::Revoke {
-                principal,
-                privilege,
-                objs,
-            } => {
-                check_privilege(acl, principal, privilege)?;
-                if let Some(p) = acl.privileges.get_mut(principal) {
-                    if objs.is_empty() {
-                        p.remove(privilege);
-                    } else if let Some(slot) = p.get_mut(privilege) {
-                        for o in objs {
-                            slot.remove(o);
-                        }
-                        if slot.is_empty() {
-                            p.remove(privilege);
-                        }
-                    }
-                    if p.is_empty() {
-                        acl.privileges.remove(principal);
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-fn objects(objs: &[String]) -> Vec<String> {
-    if objs.is_empty() {
-        vec!["*".to_string()]
-    } else {
-        objs.to_vec()
-    }
-}
-
-fn check_privilege(acl: &Acl, principal: &str, privilege: &str) -> Result<(), String> {
-    if principal == SUPER_ADMIN {
-        return Err("The privileges of the super administrator admin can't be changed".into());
-    }
-    if !acl.users.contains_key(principal) && !acl.groups.contains_key(principal) {
-        return Err(format!("The user or group [{principal}] doesn't exist"));
-    }
-    if !PRIVILEGES.contains(&privilege) {
-        return Err(format!("Invalid privilege type [{privilege}]"));
-    }
-    Ok(())
 }

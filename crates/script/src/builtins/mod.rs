@@ -15,6 +15,7 @@ use value::{Table, Value};
 
 use crate::Result;
 
+pub mod acl;
 pub mod aggregate;
 pub mod arith;
 pub mod binary;
@@ -214,6 +215,11 @@ pub trait Host: Send + Sync {
         let _ = (name, args);
         None
     }
+    /// The node's users and privileges (`createUser`, `grant`, `login`...); None on a host
+    /// without users.
+    fn acl(&self) -> Option<std::sync::Arc<dyn crate::acl::AclStore>> {
+        None
+    }
 }
 
 /// An object's name given as a STRING, SYMBOL or CHAR scalar (`'t'` is a CHAR).
@@ -227,6 +233,7 @@ pub fn registry() -> &'static HashMap<&'static str, Builtin> {
     REGISTRY.get_or_init(|| {
         // A slice, not an array: adding a family needs no count.
         let families: &[fn() -> Vec<Builtin>] = &[
+            acl::functions,
             aggregate::functions,
             arith::functions,
             binary::functions,

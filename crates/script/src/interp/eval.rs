@@ -45,6 +45,10 @@ pub fn constant(name: &str) -> Option<Value> {
     if name.chars().any(|c| c.is_ascii_lowercase()) {
         return None;
     }
+    // Privilege types of grant/deny/revoke.
+    if let Some(v) = crate::builtins::acl::privilege_constant(name) {
+        return Some(v);
+    }
     let ty = match name {
         "COMPRESSED" => DataType::Compress,
         _ => DataType::from_name(name)?,

@@ -192,6 +192,8 @@ pub struct LocalHost {
     user: Mutex<String>,
     /// A DFS for tests (helper dfs): `LocalHost::with_dfs`.
     dfs: Option<Arc<dyn crate::dfs::Dfs>>,
+    /// Users and privileges, in memory.
+    acl: Arc<crate::acl::LocalAcl>,
 }
 
 impl Default for LocalHost {
@@ -200,6 +202,7 @@ impl Default for LocalHost {
             shared: shared::SharedObjects::new(LOCAL_SHARED_OBJECTS_MAX),
             user: Mutex::new("admin".to_string()),
             dfs: None,
+            acl: Arc::new(crate::acl::LocalAcl::in_memory()),
         }
     }
 }
@@ -249,13 +252,15 @@ impl Host for LocalHost {
     }
 
     fn login(&self, user: &str, password: &str) -> Result<()> {
-        if user == "admin" && password == "123456" {
-            if let Ok(mut u) = self.user.lock() {
-                *u = user.to_string();
-            }
-            return Ok(());
+        use crate::acl::AclStore;
+        let acl = self.acl.snapshot(true).map_err(Error::new)?;
+        if !acl.check_password(user, password) {
+            return Err(Error::new(crate::acl::BAD_LOGIN));
         }
-        Err(Error::new("The user name or password is incorrect."))
+        if let Ok(mut u) = self.user.lock() {
+            *u = user.to_string();
+        }
+        Ok(())
     }
 
     fn logout(&self) {
@@ -311,7 +316,12 @@ impl Host for LocalHost {
     }
 
     fn dfs(&self) -> Option<Arc<dyn crate::dfs::Dfs>> {
-        self.dfs.clone()
+        let dfs = self.dfs.clone()?;
+        Some(crate::acl::guard_dfs(dfs, &self.user(), self.acl.clone()))
+    }
+
+    fn acl(&self) -> Option<Arc<dyn crate::acl::AclStore>> {
+        Some(self.acl.clone())
     }
 }
 
