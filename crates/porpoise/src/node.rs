@@ -343,7 +343,7 @@ async fn run_controller(config: Config) -> ExitCode {
             })
         })
     };
-    register_rpc(&rpc, directory);
+    register_rpc(&node, &rpc, directory);
     let sender = heartbeats(&node, &rpc, NodeMode::Controller, controller.members());
     wait_for_signal().await;
     tracing::info!("shutting down");
@@ -444,7 +444,7 @@ async fn run_agent(config: Config) -> ExitCode {
                 .or_else(|| node_addr_in_file(&agent.nodes_file(), alias))
         })
     };
-    register_rpc(&rpc, directory);
+    register_rpc(&node, &rpc, directory);
     wait_for_signal().await;
     tracing::info!("shutting down");
     agent.shutdown().await;
@@ -518,7 +518,7 @@ async fn run_worker(config: Config) -> ExitCode {
                 .or_else(|| node_addr_in_file(nodes_file.as_deref()?, alias))
         })
     };
-    register_rpc(&rpc, directory);
+    register_rpc(&node, &rpc, directory);
     wait_for_signal().await;
     tracing::info!("shutting down: heartbeats stop first");
     sender.stop().await;
@@ -549,24 +549,22 @@ fn node_addr_in_file(path: &Path, alias: &str) -> Option<String> {
 }
 
 /// `rpc(alias, func, args...)` toward another node: the script built-in forwards here with the
-/// function's name; the call goes over the internal connection pool.
-fn register_rpc(rpc: &Arc<Rpc>, directory: Directory) {
+/// caller's user, the function (a script defining it and the expression naming it) and its
+/// arguments; the other node runs it as that user (`CALL_AS`). Registers that call too.
+fn register_rpc(node: &Arc<server::Node>, rpc: &Arc<Rpc>, directory: Directory) {
     let handle = tokio::runtime::Handle::current();
     let r = Arc::downgrade(rpc);
     rpc.register_function("rpc", move |args| {
         let rpc = r.upgrade().ok_or("The node is shutting down")?;
-        let (Some(alias), Some(name)) = (
-            args.first().and_then(Value::as_str),
-            args.get(1).and_then(Value::as_str),
-        ) else {
+        let Some(alias) = args.first().and_then(Value::as_str) else {
             return Err("rpc expects a node alias and a function".into());
         };
         let addr = directory(alias)
             .ok_or_else(|| format!("The node [{alias}] is not a member of the cluster"))?;
         let call = rpc.call(
             &addr,
-            name,
-            args[2..].to_vec(),
+            CALL_AS,
+            args[1..].to_vec(),
             CallOptions::once(RPC_CALL_TIMEOUT),
         );
         cluster::rpc::block_on(&handle, call)?.map_err(|e| match e {
@@ -574,7 +572,21 @@ fn register_rpc(rpc: &Arc<Rpc>, directory: Directory) {
             e => format!("rpc to {alias} failed: {e}"),
         })
     });
+    let n = Arc::downgrade(node);
+    rpc.register_blocking(CALL_AS, move |args| {
+        let node = n.upgrade().ok_or("The node is shutting down")?;
+        let text = |i: usize| args.get(i).and_then(Value::as_str).unwrap_or("");
+        let (user, setup, func) = (text(0), text(1), text(2));
+        if user.is_empty() || func.is_empty() {
+            return Err("An rpc call needs a user and a function".into());
+        }
+        node.call_as(user, setup, func, args[3.min(args.len())..].to_vec())
+    });
 }
+
+/// The internal call that runs a function for a user of another node: `(user, setup script,
+/// function expression, args...)`.
+const CALL_AS: &str = "__cluster_call_as";
 
 /// Cluster functions a data or compute node answers by asking the leader.
 fn register_worker_functions(rpc: &Arc<Rpc>, sender: &Arc<Sender>) {
@@ -597,6 +609,27 @@ fn register_worker_functions(rpc: &Arc<Rpc>, sender: &Arc<Sender>) {
         );
         cluster::rpc::block_on(&handle, call)?.map_err(|e| e.to_string())
     });
+    // getDataNodes/getComputeNodes: the leader's answer (pnodeRun's default nodes).
+    for name in ["getDataNodes", "getComputeNodes"] {
+        let handle = tokio::runtime::Handle::current();
+        let (r, s) = (Arc::downgrade(rpc), Arc::downgrade(sender));
+        rpc.register_function(name, move |_| {
+            let (Some(rpc), Some(sender)) = (r.upgrade(), s.upgrade()) else {
+                return Err("The node is shutting down".into());
+            };
+            let leader = sender
+                .leader()
+                .ok_or("<UnknownLeader>leader is temporarily unavailable")?;
+            let addr = leader.addr();
+            let call = rpc.call(
+                &addr,
+                name,
+                vec![],
+                CallOptions::idempotent(PERF_CALL_TIMEOUT),
+            );
+            cluster::rpc::block_on(&handle, call)?.map_err(|e| e.to_string())
+        });
+    }
     let s = Arc::downgrade(sender);
     rpc.register_function("getControllerAlias", move |_| {
         let sender = s.upgrade().ok_or("The node is shutting down")?;

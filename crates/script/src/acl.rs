@@ -65,6 +65,13 @@ pub const BAD_LOGIN: &str = "The user name or password is incorrect.";
 /// Longest user or group name (DolphinDB: 30 characters).
 pub const NAME_CHARS_MAX: usize = 30;
 
+/// Whether `user` has every privilege: the super administrator, and the cluster's own
+/// internal sessions (names starting with `__`, which no user can have: only the cluster
+/// credential logs in so, and `rpc`/`pnodeRun` run a user's calls as that user).
+pub fn is_superuser(user: &str) -> bool {
+    user == SUPER_ADMIN || user.starts_with("__")
+}
+
 /// How a password is kept: SHA-256 of a label, the user name and the password, in hex. The
 /// proposer hashes; plain passwords never enter the Raft log or a file.
 pub fn password_hash(user: &str, password: &str) -> String {
@@ -211,7 +218,7 @@ impl Acl {
 
     /// Whether `user` is an administrator.
     pub fn is_admin(&self, user: &str) -> bool {
-        user == SUPER_ADMIN || self.users.get(user).is_some_and(|u| u.is_admin)
+        is_superuser(user) || self.users.get(user).is_some_and(|u| u.is_admin)
     }
 
     /// The state `principal` itself has for `privilege` on `obj` (no group, no wildcard).
@@ -226,7 +233,7 @@ impl Acl {
     /// Whether `user` holds any of `privileges` on any of `objs` (each also through `*`),
     /// through itself or its groups: a deny anywhere wins. The super administrator holds all.
     pub fn allowed(&self, user: &str, privileges: &[&str], objs: &[&str]) -> bool {
-        if user == SUPER_ADMIN {
+        if is_superuser(user) {
             return true;
         }
         let Some(u) = self.users.get(user) else {
@@ -522,7 +529,7 @@ pub struct GuardedDfs {
 
 /// `dfs` as `user` may use it.
 pub fn guard_dfs(inner: Arc<dyn Dfs>, user: &str, store: Arc<dyn AclStore>) -> Arc<dyn Dfs> {
-    if user == SUPER_ADMIN {
+    if is_superuser(user) {
         return inner;
     }
     Arc::new(GuardedDfs {

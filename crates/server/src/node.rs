@@ -214,6 +214,36 @@ impl Node {
         (self.engine_factory)(host)
     }
 
+    /// Runs `func(args...)` as `user` in a session of its own, on the calling thread: a call
+    /// another node of the cluster makes for one of its users (`rpc`, `pnodeRun`), so this
+    /// node checks that user's privileges. `setup` runs first (it defines a user function
+    /// shipped as its source text). Print output goes to the log.
+    pub fn call_as(
+        &self,
+        user: &str,
+        setup: &str,
+        func: &str,
+        args: Vec<Value>,
+    ) -> Result<Value, String> {
+        let local: SocketAddr = ([127, 0, 0, 1], 0).into();
+        let session = self.open_session(local)?;
+        session.set_user(user);
+        let mut engine = self.new_engine(&session);
+        let mut print = |s: &str| tracing::info!("{s}");
+        let run = || -> Result<Value, String> {
+            if !setup.is_empty() {
+                engine.run_script(setup, &mut print)?;
+            }
+            Ok(engine
+                .run_function(func, args, &mut print)?
+                .unwrap_or_else(Value::void))
+        };
+        let result = run();
+        drop(engine);
+        self.close_session(session.id);
+        result
+    }
+
     /// Runs a script as the administrator in a session of its own (the `init`/`-script` and
     /// `startup` scripts), on the calling thread. Print output goes to the log.
     pub fn run_system_script(&self, text: &str) -> Result<(), String> {

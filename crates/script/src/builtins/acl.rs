@@ -15,7 +15,7 @@ use value::{DataType, Table, Value, Vector};
 use super::data_util::{bool_arg, str_arg, strings_arg};
 use super::{builtin, Builtin, Env, Kind};
 use crate::acl::{
-    password_hash, Access, Acl, AclCommand, AclStore, GUEST, PRIVILEGES, SUPER_ADMIN,
+    is_superuser, password_hash, Access, Acl, AclCommand, AclStore, GUEST, PRIVILEGES, SUPER_ADMIN,
 };
 use crate::{Error, Result};
 
@@ -73,7 +73,7 @@ pub fn require_admin(env: &mut dyn Env, func: &str) -> Result<()> {
     if user == GUEST {
         return Err(not_logged_in());
     }
-    if user == SUPER_ADMIN {
+    if is_superuser(&user) {
         return Ok(());
     }
     let acl = store(env)?.snapshot(false).map_err(Error::new)?;

@@ -6,10 +6,11 @@
 //! `rpc(alias, func, args...)` calls a built-in on another node of the cluster (the official
 //! clients' high-availability connect runs `rpc(getControllerAlias(), getClusterPerf)`).
 
-use value::Value;
+use value::{Dict, Table, Value, Vector};
 
 use crate::interp::{as_function, Callable};
 
+use super::data_util::strings_arg;
 use super::{builtin, Builtin, Env, Kind};
 use crate::{Error, Result};
 
@@ -24,6 +25,7 @@ pub fn functions() -> Vec<Builtin> {
         builtin("stopComputeNode", 1, 1, Kind::Other, stop_compute_node),
         builtin("getConfig", 1, 1, Kind::Other, get_config),
         builtin("rpc", 2, RPC_ARGS_MAX + 2, Kind::Other, rpc),
+        builtin("pnodeRun", 1, 3, Kind::Other, pnode_run),
     ]
 }
 
@@ -83,39 +85,80 @@ fn get_config(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     Ok(Value::string(env.host().config(key).unwrap_or_default()))
 }
 
-/// `rpc(nodeAlias, func, args...)`: runs `func(args...)` on the node `nodeAlias` and returns
-/// its result; on this node itself it is a plain call. `func` is a built-in or a partial
-/// application of one (its fixed arguments travel with the call).
+/// `rpc(nodeAlias, func, args...)`: runs `func(args...)` on the node `nodeAlias` as the current
+/// user (the other node checks that user's privileges) and returns its result; on this node
+/// itself it is a plain call. `func` is a built-in, a user-defined function (named or a lambda,
+/// shipped as its source text: it may call built-ins, not other functions of this session, and
+/// a lambda may not capture local variables), or a partial application of one (its fixed
+/// arguments travel with the call).
 fn rpc(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let alias = args[0]
         .as_str()
         .ok_or_else(|| Error::new("The first argument of rpc must be a node alias"))?
         .to_string();
-    let f = &args[1];
-    let rest = &args[2..];
     if alias == env.host().node_alias() {
-        return env.call(f, rest);
+        return env.call(&args[1], &args[2..]);
     }
-    if env.host().user() == "guest" {
-        return Err(Error::new("<NoPrivilege>Login is required to call rpc"));
+    call_remote(env, &alias, &args[1], &args[2..])
+}
+
+/// The name a shipped lambda gets on the other node.
+const SHIPPED_LAMBDA: &str = "__rpcLambda";
+
+/// A call to run on another node: a script that defines the function first (empty for a
+/// built-in), the expression that names it, and the full argument list.
+struct RemoteCall {
+    setup: String,
+    func: String,
+    args: Vec<Value>,
+}
+
+fn call_remote(env: &mut dyn Env, alias: &str, f: &Value, rest: &[Value]) -> Result<Value> {
+    let user = env.host().user();
+    if user == crate::acl::GUEST {
+        return Err(super::acl::not_logged_in());
     }
-    let (name, call_args) = remote_call(f, rest)?;
-    let mut fwd = Vec::with_capacity(call_args.len() + 2);
+    let call = remote_call(f, rest)?;
+    let mut fwd = Vec::with_capacity(call.args.len() + 4);
     fwd.push(Value::string(alias));
-    fwd.push(Value::string(name));
-    fwd.extend(call_args);
+    fwd.push(Value::string(user));
+    fwd.push(Value::string(call.setup));
+    fwd.push(Value::string(call.func));
+    fwd.extend(call.args);
     forward(env, "rpc", &fwd)
 }
 
-/// The built-in's name and its full argument list (a partial application's fixed arguments
-/// with the call's arguments in its empty slots, the rest after them).
-fn remote_call(f: &Value, rest: &[Value]) -> Result<(String, Vec<Value>)> {
+/// How `f(rest...)` travels (a partial application's fixed arguments with the call's
+/// arguments in its empty slots, the rest after them).
+fn remote_call(f: &Value, rest: &[Value]) -> Result<RemoteCall> {
     let fv = as_function(f)
         .ok_or_else(|| Error::new("The second argument of rpc must be a function"))?;
     match &fv.callable {
-        Callable::Builtin(b) => Ok((b.name.to_string(), rest.to_vec())),
+        Callable::Builtin(b) => Ok(RemoteCall {
+            setup: String::new(),
+            func: b.name.to_string(),
+            args: rest.to_vec(),
+        }),
+        Callable::User(def, captured) => {
+            if !captured.is_empty() {
+                return Err(Error::new(
+                    "rpc can't ship a lambda that uses local variables of its function",
+                ));
+            }
+            let source = def.source.trim();
+            let (setup, func) = if def.name.is_empty() {
+                (format!("{SHIPPED_LAMBDA} = {source}"), SHIPPED_LAMBDA.to_string())
+            } else {
+                (source.to_string(), def.name.clone())
+            };
+            Ok(RemoteCall {
+                setup,
+                func,
+                args: rest.to_vec(),
+            })
+        }
         Callable::Partial(inner, slots) => {
-            let (name, _) = remote_call(&Value::Object(inner.clone()), &[])?;
+            let inner = remote_call(&Value::Object(inner.clone()), &[])?;
             let mut given = rest.iter().cloned();
             let mut out: Vec<Value> = slots
                 .iter()
@@ -126,11 +169,89 @@ fn remote_call(f: &Value, rest: &[Value]) -> Result<(String, Vec<Value>)> {
                 })
                 .collect();
             out.extend(given);
-            Ok((name, out))
+            Ok(RemoteCall { args: out, ..inner })
         }
         _ => Err(Error::new(format!(
-            "rpc can call built-in functions only; {} is not one",
+            "rpc can't ship the function {}",
             fv.name()
         ))),
     }
+}
+
+/// `pnodeRun(func, [nodes], [addNodeAlias=true])`: runs `func()` on each node (by default every
+/// data and compute node of the cluster; on a standalone node, this node) and merges the
+/// results: tables are stacked (with a `node` column when `addNodeAlias`), scalars become a
+/// table of `node` and `value`, anything else a dictionary from node to result. The nodes are
+/// called one after another.
+fn pnode_run(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
+    let f = &args[0];
+    let nodes = match args.get(1) {
+        Some(v) if !v.is_null() => strings_arg("pnodeRun", v, "nodes")?,
+        _ => cluster_nodes(env),
+    };
+    let add_alias = match args.get(2) {
+        Some(v) if !v.is_null() => v.as_bool().unwrap_or(true),
+        _ => true,
+    };
+    let me = env.host().node_alias();
+    let mut results = Vec::with_capacity(nodes.len());
+    for n in nodes {
+        let v = if n == me {
+            env.call(f, &[])?
+        } else {
+            call_remote(env, &n, f, &[])?
+        };
+        results.push((n, v));
+    }
+    merge_results(results, add_alias)
+}
+
+/// The data and compute nodes of the cluster; this node alone when it is not in one.
+fn cluster_nodes(env: &mut dyn Env) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in ["getDataNodes", "getComputeNodes"] {
+        if let Some(Ok(v)) = env.host().node_function(f, &[]) {
+            out.extend(strings_arg("pnodeRun", &v, "nodes").unwrap_or_default());
+        }
+    }
+    if out.is_empty() {
+        out.push(env.host().node_alias());
+    }
+    out
+}
+
+fn merge_results(results: Vec<(String, Value)>, add_alias: bool) -> Result<Value> {
+    let nodes: Vec<String> = results.iter().map(|(n, _)| n.clone()).collect();
+    if !results.is_empty() && results.iter().all(|(_, v)| matches!(v, Value::Table(_))) {
+        let mut merged: Option<Table> = None;
+        let mut labels = Vec::new();
+        for (n, v) in &results {
+            let Value::Table(t) = v else { continue };
+            labels.extend(std::iter::repeat_n(n.clone(), t.rows()));
+            merged = Some(match merged {
+                None => (**t).clone(),
+                Some(m) => super::tables::append_table(&m, v)?,
+            });
+        }
+        let mut t = merged.unwrap_or_default();
+        if add_alias {
+            t.names.push("node".into());
+            t.columns.push(std::sync::Arc::new(Vector::from_strings(labels)));
+        }
+        return Ok(Value::table(t));
+    }
+    if results.iter().all(|(_, v)| matches!(v, Value::Scalar(_))) {
+        let values: Vec<Value> = results.into_iter().map(|(_, v)| v).collect();
+        let col = crate::literal::vector_from_scalars(&values)
+            .unwrap_or_else(|| Vector::from_values(values.clone()));
+        return Ok(Value::table(Table::new(
+            vec!["node".into(), "value".into()],
+            vec![Vector::from_strings(nodes), col],
+        )));
+    }
+    let values: Vec<Value> = results.into_iter().map(|(_, v)| v).collect();
+    Ok(Value::dict(Dict::from_vectors(
+        Vector::from_strings(nodes),
+        Vector::from_values(values),
+    )))
 }

@@ -375,6 +375,7 @@ const SIGNATURES: &[(&str, &str)] = &[
     ("stopComputeNode", "X"),
     ("getConfig", "key"),
     ("rpc", "nodeAlias, func, args..."),
+    ("pnodeRun", "func, [nodes], [addNodeAlias]"),
     // Controllers (crates/cluster controller).
     ("getActiveMaster", ""),
     ("getControllerAlias", ""),
