@@ -215,6 +215,13 @@ pub enum MetaCommand {
     AbortTxn {
         tid: u64,
     },
+    /// Cluster (`dfsRecoveryWaitTime`): the replica on `from` (down too long) is replaced by
+    /// one on `to`, at version 0: `to` recovers it from an up-to-date replica.
+    MoveReplica {
+        chunk: String,
+        from: String,
+        to: String,
+    },
 }
 
 /// A cluster transaction's outcome, as replicas in doubt ask for it.
@@ -621,6 +628,21 @@ impl State {
                 self.txns.insert(*tid, TxnState::Committed(cid));
                 self.forget_txns();
                 MetaResponse::Cid(cid)
+            }
+            MetaCommand::MoveReplica { chunk, from, to } => {
+                let Some(c) = self.chunks.get_mut(chunk) else {
+                    fail!("The chunk {} doesn't exist", chunk);
+                };
+                if to.is_empty() || c.replicas.iter().any(|r| &r.node == to) {
+                    fail!("The chunk {} already has a replica on {}", chunk, to);
+                }
+                let Some(r) = c.replicas.iter_mut().find(|r| &r.node == from) else {
+                    fail!("The chunk {} has no replica on {}", chunk, from);
+                };
+                r.node = to.clone();
+                r.version = 0;
+                dirty.insert(Dirty::Chunk(chunk.clone()));
+                MetaResponse::Done
             }
             MetaCommand::AbortTxn { tid } => {
                 match self.txns.get(tid) {

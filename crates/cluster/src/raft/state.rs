@@ -210,6 +210,11 @@ impl ControllerState {
                         }
                     }
                 }
+                if let MetaCommand::MoveReplica { to, .. } = m {
+                    if self.nodes.get(to).is_none_or(|n| n.mode != "datanode") {
+                        return Err(format!("The replica node [{to}] is not a data node"));
+                    }
+                }
                 self.catalog.apply(m).map(Reply::Meta).map_err(|e| e.0)
             }
             Command::Seed { nodes, config } => {

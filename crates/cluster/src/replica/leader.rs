@@ -3,13 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use value::{DataType, Table, Value, Vector};
 
 use crate::catalog::{MetaCommand, State};
 use crate::membership::service::ClusterService;
-use crate::placement::{self, Policy};
+use crate::placement::{self, Policy, Reliability};
 use crate::raft::state::{Command, ControllerState, Reply};
 use crate::rpc::{from_blob, to_blob, Rpc};
 
@@ -79,6 +79,7 @@ pub fn serve(
             })
         }
     });
+    tokio::spawn(re_replicate(Arc::downgrade(service), own.clone()));
     let w = Arc::downgrade(service);
     rpc.register(CREATE_CHUNKS, move |args| {
         let (w, own) = (w.clone(), own.clone());
@@ -193,4 +194,132 @@ pub fn chunks_status(cat: &State) -> Table {
             Vector::from_strings(vec!["READ_WRITE".to_string(); n]),
         ],
     )
+}
+
+/// Shortest `dfsRecoveryWaitTime` DolphinDB accepts (smaller non-zero values are raised to it).
+pub const RECOVERY_WAIT_MIN_MS: u64 = 60_000;
+
+/// `dfsRecoveryWaitTime` (ms): None when 0 or unset (no re-replication, DolphinDB's default);
+/// values below `RECOVERY_WAIT_MIN_MS` are raised to it.
+pub fn recovery_wait(v: Option<&str>) -> Option<Duration> {
+    let ms: u64 = v?.trim().parse().ok()?;
+    (ms > 0).then(|| Duration::from_millis(ms.max(RECOVERY_WAIT_MIN_MS)))
+}
+
+/// Replicas to rebuild elsewhere: (chunk, from, to) for each chunk with a replica on a data node
+/// down for at least `wait` (`down_for`), when an up-to-date replica is live to copy from and a
+/// live data node without the chunk can take it (least loaded first; on another host than the
+/// remaining replicas when `dfsReplicaReliabilityLevel` asks for it). One replica per chunk.
+pub fn moves(
+    state: &ControllerState,
+    live: &BTreeSet<String>,
+    down_for: &BTreeMap<String, Duration>,
+    wait: Duration,
+    policy: Policy,
+) -> Vec<(String, String, String)> {
+    let gone = |n: &str| down_for.get(n).is_some_and(|d| *d >= wait);
+    let mut load = placement::loads(state);
+    let nodes = placement::candidates(state, Some(live));
+    let host = |alias: &str| {
+        state
+            .nodes
+            .get(alias)
+            .map(|n| n.host.clone())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for c in state.catalog.chunks.values() {
+        let Some(from) = c.replicas.iter().find(|r| gone(&r.node)) else {
+            continue;
+        };
+        let has_source = c
+            .replicas
+            .iter()
+            .any(|r| r.version == c.version && live.contains(&r.node));
+        if !has_source {
+            continue;
+        }
+        let used: BTreeSet<String> = c
+            .replicas
+            .iter()
+            .filter(|r| r.node != from.node)
+            .map(|r| host(&r.node))
+            .collect();
+        let mut free: Vec<&placement::Candidate> = nodes
+            .iter()
+            .filter(|n| !c.replicas.iter().any(|r| r.node == n.alias))
+            .collect();
+        if policy.reliability != Reliability::SameHostAllowed {
+            let other: Vec<&placement::Candidate> = free
+                .iter()
+                .copied()
+                .filter(|n| !used.contains(&n.host))
+                .collect();
+            if !other.is_empty() || policy.reliability == Reliability::DifferentHostsRequired {
+                free = other;
+            }
+        }
+        let Some(to) = free
+            .iter()
+            .min_by_key(|n| (load.get(&n.alias).copied().unwrap_or(0), n.alias.clone()))
+        else {
+            continue;
+        };
+        *load.entry(to.alias.clone()).or_insert(0) += 1;
+        out.push((c.id.clone(), from.node.clone(), to.alias.clone()));
+    }
+    out
+}
+
+/// The leader's `dfsRecoveryWaitTime` loop: every second, data nodes down for longer have their
+/// replicas rebuilt on other live data nodes (`MoveReplica`; the new holder copies the chunk).
+async fn re_replicate(
+    w: Weak<ClusterService>,
+    own: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+) {
+    let mut down_since: BTreeMap<String, Instant> = BTreeMap::new();
+    loop {
+        tokio::time::sleep(super::ROUND_INTERVAL).await;
+        let Some(s) = w.upgrade() else { return };
+        let ctl = s.controller().clone();
+        if !ctl.is_leader() {
+            down_since.clear();
+            continue;
+        }
+        let now = Instant::now();
+        let planned = ctl.read(|st| {
+            let key = "dfsRecoveryWaitTime";
+            let wait = recovery_wait(own(key).as_deref().or(st.config_value(key)))?;
+            let live = live_data_nodes(&s, st);
+            for n in st.nodes.values().filter(|n| n.mode == "datanode") {
+                if live.contains(&n.alias) {
+                    down_since.remove(&n.alias);
+                } else {
+                    down_since.entry(n.alias.clone()).or_insert(now);
+                }
+            }
+            let down_for = down_since
+                .iter()
+                .map(|(a, t)| (a.clone(), now.saturating_duration_since(*t)))
+                .collect();
+            let policy =
+                Policy::from_config(|k| own(k).or_else(|| st.config_value(k).map(String::from)))
+                    .ok()?;
+            Some(moves(st, &live, &down_for, wait, policy))
+        });
+        drop(s);
+        for (chunk, from, to) in planned.unwrap_or_default() {
+            let cmd = Command::Meta(MetaCommand::MoveReplica {
+                chunk: chunk.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            });
+            match ctl.propose(cmd).await {
+                Ok(_) => tracing::info!(
+                    "dfsRecoveryWaitTime: the replica of chunk {chunk} on {from} (down) is rebuilt on {to}"
+                ),
+                Err(e) => tracing::warn!("moving the replica of chunk {chunk} to {to} failed: {e}"),
+            }
+        }
+    }
 }
