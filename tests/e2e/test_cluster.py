@@ -1,7 +1,9 @@
 """Proves that the official Python client (`dolphindb` on PyPI) works against a porpoise HA
 cluster started by `porpoise playground`: getClusterPerf as a DataFrame with DolphinDB's
 columns, a high-availability connection (the client asks rpc(getControllerAlias(),
-getClusterPerf) for the data nodes and picks one), rpc between nodes, and a clean stop.
+getClusterPerf) for the data nodes and picks one), rpc between nodes, the replicated DFS
+(a database created through one data node, rows written through another, read back whole from
+the third, every chunk on two data nodes), and a clean stop.
 
 The binary is $PORPOISE_BIN, or target/debug/porpoise at the repository root."""
 
@@ -117,3 +119,31 @@ def test_rpc_between_nodes(cluster):
     ctl = session(8901 + off)
     assert ctl.run('rpc("P2-node1", getNodeAlias)') == "P2-node1"
     assert ctl.run('rpc("P2-node1", add, 1, 2)') == 3
+
+
+def test_dfs_is_shared_and_replicated_across_data_nodes(cluster):
+    import numpy as np
+    import pandas as pd
+    off = cluster["off"]
+    a, b, c = (session(p + off) for p in (8711, 8811, 8911))
+    a.run("db = database('dfs://e2e_repl', HASH, [INT, 4]); "
+          "t = table(1:0, `id`v, [INT, DOUBLE]); db.createPartitionedTable(t, 'pt', 'id')")
+    assert c.run("existsTable('dfs://e2e_repl', 'pt')")
+    df = pd.DataFrame({"id": np.arange(1000, dtype=np.int32), "v": np.arange(1000) * 0.5})
+    b.run("tableInsert{loadTable('dfs://e2e_repl', 'pt')}", df)
+    writer = ddb.MultithreadedTableWriter("127.0.0.1", 8911 + off, "admin", "123456",
+                                          "dfs://e2e_repl", "pt", threadCount=2,
+                                          partitionCol="id")
+    for i in range(1000, 1200):
+        writer.insert(np.int32(i), i * 0.5)
+    writer.waitForThreadCompletion()
+    assert not writer.getStatus().hasError(), writer.getStatus()
+    for s in (a, b, c):
+        r = s.run("select count(*) as n, sum(v) as total from loadTable('dfs://e2e_repl', 'pt')")
+        assert r["n"][0] == 1200
+        assert r["total"][0] == sum(i * 0.5 for i in range(1200))
+    status = a.run("select * from getClusterChunksStatus() where file like '/e2e_repl/%'")
+    assert len(status) == 4
+    assert (status["state"] == "COMPLETE").all()
+    assert (status["replicaCount"] == 2).all()
+    assert "dfs://e2e_repl" in list(c.run("getClusterDFSDatabases()"))

@@ -75,7 +75,8 @@ impl Holder {
     }
 
     /// A tablet's rows at the request's snapshot, once this replica has applied the tablet's
-    /// commits up to `expect_cid` (waiting up to `CATCH_UP_WAIT` for a commit on its way).
+    /// commits up to `expect_cid` (waiting up to `CATCH_UP_WAIT` for a commit on its way, that
+    /// is while it holds prepared transactions; else it answers at once that it is behind).
     pub fn read(&self, req: &ReadRequest) -> Result<Table> {
         let deadline = Instant::now() + CATCH_UP_WAIT;
         loop {
@@ -86,7 +87,8 @@ impl Holder {
             if have >= req.expect_cid {
                 break;
             }
-            if Instant::now() >= deadline {
+            // A commit on its way has a prepared transaction here; without one, none is coming.
+            if Instant::now() >= deadline || self.store.prepared().is_empty() {
                 err!(
                     "<ChunkInRecovery>The replica of chunk {} is behind (commit {} of {})",
                     req.chunk,
