@@ -1,0 +1,126 @@
+//! Users and privileges on a cluster (three controllers, two data nodes, through the official
+//! client): a user created through data node 1 logs in on data node 2; a user who is not an
+//! administrator can't stop nodes or create users, on a controller or a data node, directly or
+//! through `rpc`; a grant made through one node takes effect on another; a password changed on
+//! one node is the password everywhere. Also `rpc` and `pnodeRun` with a user-defined function.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::ha::Ha;
+use common::*;
+use dolphindb::client::{Client, ClientBuilder};
+
+async fn login(port: u16, user: &str, pw: &str) -> Result<Client, String> {
+    let mut b = ClientBuilder::new(format!("127.0.0.1:{port}"));
+    b.with_auth((user, pw));
+    b.connect().await.map_err(|e| e.to_string())
+}
+
+async fn text(c: &mut Client, script: &str) -> Result<String, String> {
+    c.run_script(script)
+        .await
+        .map(|v| v.map(|v| v.to_string()).unwrap_or_default())
+        .map_err(|e| e.to_string())
+}
+
+/// Polls `script` on `c` until `ok` accepts its outcome, up to 30 s.
+async fn until(c: &mut Client, script: &str, what: &str, ok: impl Fn(&Result<String, String>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = text(c, script).await;
+        if ok(&r) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: last outcome {r:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_and_privileges_hold_on_every_node() {
+    let ha = Ha::start("users", 11, 2);
+    ha.wait_ready().await;
+    let (dn1, dn2) = (ha.dn_ports[0], ha.dn_ports[1]);
+    let ctl = ha.ctl_ports[ha.leader().await.unwrap()];
+
+    // Created through data node 1, the user logs in on data node 2 and on a controller.
+    run(dn1, r#"createUser("alice", "pw123"); createGroup("readers", "alice")"#)
+        .await
+        .unwrap();
+    let mut a2 = login(dn2, "alice", "pw123").await.unwrap();
+    assert_eq!(text(&mut a2, "getCurrentSessionAndUser()[1]").await.unwrap(), "alice");
+    assert!(login(ctl, "alice", "pw123").await.is_ok());
+    assert!(login(dn2, "alice", "wrong").await.is_err());
+
+    // Not an administrator: no stopping nodes, no creating users, not even through rpc.
+    let only_admins = |f: &str| format!("<NoPrivilege>Only administrators can execute function {f}.");
+    let mut actl = login(ctl, "alice", "pw123").await.unwrap();
+    let e = text(&mut actl, r#"stopDataNode("dn1")"#).await.unwrap_err();
+    assert!(e.contains(&only_admins("stopDataNode")), "{e}");
+    let e = text(&mut a2, r#"createUser("mallory", "pw123")"#).await.unwrap_err();
+    assert!(e.contains(&only_admins("createUser")), "{e}");
+    let e = text(&mut a2, r#"rpc("ctl1", stopDataNode, "dn1")"#).await.unwrap_err();
+    assert!(e.contains(&only_admins("stopDataNode")), "{e}");
+    assert_eq!(
+        text(&mut a2, "getUserList()").await.unwrap_err().contains("getUserList"),
+        true
+    );
+    // The administrator may, through rpc too (it runs as admin on the controller).
+    assert_eq!(
+        run(dn2, "rpc(getControllerAlias(), getDataNodes)").await.unwrap().unwrap().to_string(),
+        "[dn1, dn2]"
+    );
+
+    // DFS privileges: a table on data node 1, read by alice once a grant made through data
+    // node 2 reaches data node 1, refused again after a revoke made through a controller.
+    run(
+        dn1,
+        r#"db = database("dfs://users_acl", VALUE, 1 2 3)
+           t = table(1 2 3 as id, 4 5 6 as v)
+           db.createPartitionedTable(t, `pt, `id).append!(t)
+           size(t)"#,
+    )
+    .await
+    .unwrap();
+    let q = r#"exec sum(v) from loadTable("dfs://users_acl", "pt")"#;
+    let mut a1 = login(dn1, "alice", "pw123").await.unwrap();
+    let e = text(&mut a1, q).await.unwrap_err();
+    assert!(e.contains("<NoPrivilege>Not granted to read table dfs://users_acl/pt"), "{e}");
+    let e = text(&mut a1, r#"loadTable("dfs://users_acl", "pt").append!(table(1 as id, 1 as v))"#)
+        .await
+        .unwrap_err();
+    assert!(e.contains("<NoPrivilege>Not granted to write data to table dfs://users_acl/pt"), "{e}");
+    run(dn2, r#"grant("readers", DB_READ, "dfs://users_acl")"#).await.unwrap();
+    until(&mut a1, q, "the grant reaches data node 1", |r| r.as_deref() == Ok("15")).await;
+    run(ctl, r#"revoke("readers", DB_READ, "dfs://users_acl")"#).await.unwrap();
+    until(&mut a1, q, "the revoke reaches data node 1", |r| {
+        r.as_ref().is_err_and(|e| e.contains("Not granted to read"))
+    })
+    .await;
+
+    // A password changed on data node 2 is the password on data node 1.
+    text(&mut a2, r#"changePwd("pw123", "pw456")"#).await.unwrap();
+    assert!(login(dn1, "alice", "pw123").await.is_err());
+    assert!(login(dn1, "alice", "pw456").await.is_ok());
+
+    // rpc and pnodeRun ship user-defined functions; they run as the caller.
+    assert_eq!(
+        run(dn1, r#"def twice(x): x * 2
+                    rpc("dn2", twice, 21)"#)
+            .await
+            .unwrap()
+            .unwrap()
+            .to_string(),
+        "42"
+    );
+    let t = run(dn1, "pnodeRun(def(): getNodeAlias())").await.unwrap().unwrap();
+    let mut nodes = column(&t, "value");
+    nodes.sort();
+    assert_eq!(nodes, ["dn1", "dn2"]);
+    let e = text(&mut a1, r#"rpc("dn2", def(): getCurrentSessionAndUser()[1])"#)
+        .await
+        .unwrap();
+    assert_eq!(e, "alice");
+}
