@@ -768,14 +768,16 @@ pub async fn propose_remote(
     let deadline = Instant::now() + timeout;
     let mut next: Option<String> = None;
     let mut turn = 0usize;
-    let mut last_error = String::from("no controller answered");
+    // The last answer of each controller: together they say why nothing was accepted.
+    let mut answers: BTreeMap<String, String> = BTreeMap::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             crate::err!(
-                "No controller accepted the request within {} ms: {}",
+                "No controller accepted the request within {} ms (no leader with a quorum of the {} controllers): {}",
                 timeout.as_millis(),
-                last_error
+                controllers.len(),
+                describe(&answers)
             );
         }
         let addr = match next.take() {
@@ -789,26 +791,27 @@ pub async fn propose_remote(
                 s.addr()
             }
         };
-        match rpc
+        let answer = rpc
             .call(&addr, PROPOSE, vec![arg.clone()], CallOptions::once(left))
-            .await
-        {
+            .await;
+        let last_error = &mut *answers.entry(addr).or_default();
+        match answer {
             Ok(v) => return from_blob(Some(&v)).map_err(Error),
             Err(RpcError::Remote(msg)) => {
                 if let Some(site) = msg.strip_prefix("<NotLeader>") {
                     if let Some(s) = ControllerSite::parse(site) {
                         next = Some(s.addr());
                     }
-                    last_error = msg;
+                    *last_error = msg;
                 } else if msg.starts_with("<UnknownLeader>")
                     || msg.starts_with("Can't recognize function name")
                 {
-                    last_error = msg;
+                    *last_error = msg;
                 } else {
                     return Err(Error(msg));
                 }
             }
-            Err(e @ RpcError::Unreachable(_)) => last_error = e.to_string(),
+            Err(e @ RpcError::Unreachable(_)) => *last_error = e.to_string(),
             Err(e) => return Err(e.into()),
         }
     }
@@ -864,6 +867,18 @@ pub async fn read_acl_remote(
             Err(e) => last_error = e.to_string(),
         }
     }
+}
+
+/// `addr: answer; addr: answer` for an error message.
+fn describe(answers: &BTreeMap<String, String>) -> String {
+    if answers.is_empty() {
+        return "no controller answered".into();
+    }
+    answers
+        .iter()
+        .map(|(a, e)| format!("{a}: {e}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Asks the controllers who leads; the first answer wins.
