@@ -4,7 +4,8 @@
 //! another are read back whole from a third and from the compute node, every chunk has two
 //! replicas (COMPLETE); after SIGKILL of a data node queries still see every row, writes go on
 //! at once and after the controller notices (its replicas fall behind: RECOVERING), and when it is back its chunks are copied from the
-//! up-to-date replicas and return to COMPLETE, and it reads every row itself.
+//! up-to-date replicas and return to COMPLETE, and it reads every row itself; update, delete
+//! and truncate through one node are seen by the others.
 
 mod common;
 
@@ -276,6 +277,52 @@ async fn replicated_writes_reads_failover_and_recovery() {
     assert_eq!(scalar(p.data[2], SUM).await.unwrap(), total.to_string());
     let held = run(p.data[2], "getAllChunks()").await.unwrap().unwrap();
     assert!(!column(&held, "chunkId").is_empty(), "dn3 holds replicas");
+
+    // DML through one node, seen from the others: update, delete, truncate and write again
+    // (the rows from before the truncate never come back on any replica).
+    let day1: i64 = scalar(
+        p.data[0],
+        "exec count(*) from loadTable('dfs://repl', 'pt') where date = 2024.01.01",
+    )
+    .await
+    .unwrap()
+    .parse()
+    .unwrap();
+    scalar(
+        p.data[2],
+        "pt = loadTable('dfs://repl', 'pt'); update pt set qty = qty + 1 where date = 2024.01.01; 1",
+    )
+    .await
+    .unwrap();
+    total += day1;
+    assert_eq!(scalar(p.compute, SUM).await.unwrap(), total.to_string());
+    let day2: i64 = scalar(
+        p.data[1],
+        "exec count(*) from loadTable('dfs://repl', 'pt') where date = 2024.01.02",
+    )
+    .await
+    .unwrap()
+    .parse()
+    .unwrap();
+    scalar(
+        p.data[0],
+        "pt = loadTable('dfs://repl', 'pt'); delete from pt where date = 2024.01.02; 1",
+    )
+    .await
+    .unwrap();
+    rows -= day2;
+    assert_eq!(scalar(p.data[1], COUNT).await.unwrap(), rows.to_string());
+    scalar(p.data[1], "truncate('dfs://repl', 'pt'); 1")
+        .await
+        .unwrap();
+    assert_eq!(scalar(p.data[2], COUNT).await.unwrap(), "0");
+    scalar(p.data[2], &append_script(0, 5, 10, 0))
+        .await
+        .unwrap();
+    for port in [p.data[0], p.data[1], p.data[2], p.compute] {
+        assert_eq!(scalar(port, COUNT).await.unwrap(), "10", "count on {port}");
+        assert_eq!(scalar(port, SUM).await.unwrap(), "45", "sum on {port}");
+    }
     if std::env::var_os("PORPOISE_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
