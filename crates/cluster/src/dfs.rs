@@ -226,6 +226,15 @@ impl LocalDfs {
         }
     }
 
+    /// Runs one `Dfs` operation; on a cluster its catalog reads share one round trip to the
+    /// leader (`Link::pinned`).
+    fn op<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.meta {
+            Meta::Local(_) => f(),
+            Meta::Cluster(l) => l.pinned(f),
+        }
+    }
+
     /// Reads the metadata (on a cluster node: the leader's current state).
     fn read<R>(&self, f: impl FnOnce(&crate::catalog::State) -> R) -> Result<R> {
         match &self.meta {
@@ -674,86 +683,90 @@ impl Dfs for LocalDfs {
     }
 
     fn add_partitions(&self, path: &str, values: &Vector, level: usize) -> SResult<usize> {
-        let _w = lock(&self.commit).map_err(script_err)?;
-        let d = self.db_meta(path).map_err(script_err)?;
-        let spec = spec_of(&d).map_err(script_err)?;
-        let Some(l) = spec.levels.get(level) else {
-            return Err(script::Error::new("The partition level doesn't exist"));
-        };
-        let Some(old) = l.scheme.as_vector() else {
-            return Err(script::Error::new("The partition scheme is not a vector"));
-        };
-        let conv = value::convert::cast(values, old.ty, old.scale)?;
-        let scheme = Scheme::new(std::slice::from_ref(l)).map_err(script_err)?;
-        let add = match l.ptype {
-            PartitionType::Value => new_values(&scheme.levels[0], &conv).map_err(script_err)?,
-            PartitionType::Range => {
-                // New boundaries past the last one extend the range.
-                let last = old.len() - 1;
-                let idx: Vec<i64> = (0..conv.len())
-                    .filter(|&i| {
-                        let (a, b) = (old.i64_at(last), conv.i64_at(i));
-                        match (old.str_at(last), conv.str_at(i)) {
-                            (Some(x), Some(y)) => y > x,
-                            _ => matches!((a, b), (Some(a), Some(b)) if b > a),
-                        }
-                    })
-                    .map(|i| i as i64)
-                    .collect();
-                conv.take(&idx)
+        self.op(|| {
+            let _w = lock(&self.commit).map_err(script_err)?;
+            let d = self.db_meta(path).map_err(script_err)?;
+            let spec = spec_of(&d).map_err(script_err)?;
+            let Some(l) = spec.levels.get(level) else {
+                return Err(script::Error::new("The partition level doesn't exist"));
+            };
+            let Some(old) = l.scheme.as_vector() else {
+                return Err(script::Error::new("The partition scheme is not a vector"));
+            };
+            let conv = value::convert::cast(values, old.ty, old.scale)?;
+            let scheme = Scheme::new(std::slice::from_ref(l)).map_err(script_err)?;
+            let add = match l.ptype {
+                PartitionType::Value => new_values(&scheme.levels[0], &conv).map_err(script_err)?,
+                PartitionType::Range => {
+                    // New boundaries past the last one extend the range.
+                    let last = old.len() - 1;
+                    let idx: Vec<i64> = (0..conv.len())
+                        .filter(|&i| {
+                            let (a, b) = (old.i64_at(last), conv.i64_at(i));
+                            match (old.str_at(last), conv.str_at(i)) {
+                                (Some(x), Some(y)) => y > x,
+                                _ => matches!((a, b), (Some(a), Some(b)) if b > a),
+                            }
+                        })
+                        .map(|i| i as i64)
+                        .collect();
+                    conv.take(&idx)
+                }
+                _ => {
+                    return Err(script::Error::new(
+                        "Only VALUE and RANGE domains can add partitions",
+                    ))
+                }
+            };
+            let n = add.len();
+            if n == 0 {
+                return Ok(0);
             }
-            _ => {
-                return Err(script::Error::new(
-                    "Only VALUE and RANGE domains can add partitions",
-                ))
-            }
-        };
-        let n = add.len();
-        if n == 0 {
-            return Ok(0);
-        }
-        let mut all = old.clone();
-        all.extend(&add);
-        let scheme_bytes = wire(&Value::vector(all)).map_err(script_err)?;
-        self.apply(&MetaCommand::SetScheme {
-            db: path.to_string(),
-            level,
-            scheme: scheme_bytes,
+            let mut all = old.clone();
+            all.extend(&add);
+            let scheme_bytes = wire(&Value::vector(all)).map_err(script_err)?;
+            self.apply(&MetaCommand::SetScheme {
+                db: path.to_string(),
+                level,
+                scheme: scheme_bytes,
+            })
+            .map_err(script_err)?;
+            Ok(n)
         })
-        .map_err(script_err)?;
-        Ok(n)
     }
 
     fn create_table(&self, req: &CreateTable) -> SResult<()> {
-        let d = self.db_meta(&req.db).map_err(script_err)?;
-        if d.tables.keys().any(|n| n.eq_ignore_ascii_case(&req.name)) {
-            return Err(script::Error::new(format!(
-                "The table [{}] already exists in the database [{}]",
-                req.name, req.db
-            )));
-        }
-        for c in &req.columns {
-            if matches!(c.ty.storage(), value::Storage::Any | value::Storage::Void) {
+        self.op(|| {
+            let d = self.db_meta(&req.db).map_err(script_err)?;
+            if d.tables.keys().any(|n| n.eq_ignore_ascii_case(&req.name)) {
                 return Err(script::Error::new(format!(
-                    "The column [{}] has type {}, which a DFS table can't store",
-                    c.name,
-                    c.ty.name()
+                    "The table [{}] already exists in the database [{}]",
+                    req.name, req.db
                 )));
             }
-        }
-        self.apply(&MetaCommand::CreateTable {
-            db: req.db.clone(),
-            table: TableMeta {
-                name: req.name.clone(),
-                id: String::new(),
-                columns: req.columns.iter().map(column_meta).collect(),
-                partition_columns: req.partition_columns.clone(),
-                sort_columns: req.sort_columns.clone(),
-                keep_duplicates: req.keep_duplicates.clone(),
-            },
+            for c in &req.columns {
+                if matches!(c.ty.storage(), value::Storage::Any | value::Storage::Void) {
+                    return Err(script::Error::new(format!(
+                        "The column [{}] has type {}, which a DFS table can't store",
+                        c.name,
+                        c.ty.name()
+                    )));
+                }
+            }
+            self.apply(&MetaCommand::CreateTable {
+                db: req.db.clone(),
+                table: TableMeta {
+                    name: req.name.clone(),
+                    id: String::new(),
+                    columns: req.columns.iter().map(column_meta).collect(),
+                    partition_columns: req.partition_columns.clone(),
+                    sort_columns: req.sort_columns.clone(),
+                    keep_duplicates: req.keep_duplicates.clone(),
+                },
+            })
+            .map_err(script_err)?;
+            Ok(())
         })
-        .map_err(script_err)?;
-        Ok(())
     }
 
     fn table(&self, db: &str, name: &str) -> SResult<DfsTableInfo> {
@@ -846,32 +859,34 @@ impl Dfs for LocalDfs {
     }
 
     fn append(&self, db: &str, name: &str, rows: &Table) -> SResult<usize> {
-        let _w = lock(&self.commit).map_err(script_err)?;
-        let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
-        let keys: Vec<&Vec<u32>> = groups.keys().collect();
-        let chunks = self
-            .chunks_for_current(&d, &t, &scheme, &keys)
-            .map_err(script_err)?;
-        let schema = tablet_schema(&d, &t);
-        let mut written = 0;
-        let mut writes = Vec::with_capacity(groups.len());
-        for ((_, idx), chunk) in groups.iter().zip(chunks) {
-            written += idx.len();
-            let part = if idx.len() == rows.rows() {
-                rows.clone()
-            } else {
-                take_rows(rows, idx)
-            };
-            writes.push(Write {
-                kind: WriteKind::Append,
-                chunk,
-                table: t.id.clone(),
-                schema: schema.clone(),
-                rows: part,
-            });
-        }
-        self.commit_writes(writes).map_err(script_err)?;
-        Ok(written)
+        self.op(|| {
+            let _w = lock(&self.commit).map_err(script_err)?;
+            let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
+            let keys: Vec<&Vec<u32>> = groups.keys().collect();
+            let chunks = self
+                .chunks_for_current(&d, &t, &scheme, &keys)
+                .map_err(script_err)?;
+            let schema = tablet_schema(&d, &t);
+            let mut written = 0;
+            let mut writes = Vec::with_capacity(groups.len());
+            for ((_, idx), chunk) in groups.iter().zip(chunks) {
+                written += idx.len();
+                let part = if idx.len() == rows.rows() {
+                    rows.clone()
+                } else {
+                    take_rows(rows, idx)
+                };
+                writes.push(Write {
+                    kind: WriteKind::Append,
+                    chunk,
+                    table: t.id.clone(),
+                    schema: schema.clone(),
+                    rows: part,
+                });
+            }
+            self.commit_writes(writes).map_err(script_err)?;
+            Ok(written)
+        })
     }
 
     fn upsert(
@@ -882,123 +897,129 @@ impl Dfs for LocalDfs {
         key_columns: &[String],
         ignore_null: bool,
     ) -> SResult<usize> {
-        let _w = lock(&self.commit).map_err(script_err)?;
-        let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
-        let keys: Vec<&Vec<u32>> = groups.keys().collect();
-        let chunks = self
-            .chunks_for_current(&d, &t, &scheme, &keys)
-            .map_err(script_err)?;
-        let schema = tablet_schema(&d, &t);
-        let cid = self.read(|s| s.counters.last_cid).map_err(script_err)?;
-        let upsert = script::builtins::lookup("upsert!")
-            .ok_or_else(|| script::Error::new("upsert! is not available"))?;
-        let key_names = Value::vector(Vector::from_strings(key_columns.to_vec()));
-        let mut written = 0;
-        let mut writes = Vec::with_capacity(groups.len());
-        for ((_, idx), chunk) in groups.iter().zip(chunks) {
-            written += idx.len();
-            let new = take_rows(rows, idx);
-            let old = self
-                .scan_tablet(&chunk, &t.id, cid, &schema.columns)
+        self.op(|| {
+            let _w = lock(&self.commit).map_err(script_err)?;
+            let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
+            let keys: Vec<&Vec<u32>> = groups.keys().collect();
+            let chunks = self
+                .chunks_for_current(&d, &t, &scheme, &keys)
                 .map_err(script_err)?;
-            let mut env = QuietEnv::default();
-            let merged = (upsert.f)(
-                &mut env,
-                &[
-                    Value::table(old),
-                    Value::table(new),
-                    Value::bool(ignore_null),
-                    key_names.clone(),
-                ],
-            )?;
-            let Value::Table(merged) = merged else {
-                return Err(script::Error::new("upsert! did not return a table"));
-            };
-            writes.push(Write {
-                kind: WriteKind::Replace,
-                chunk,
-                table: t.id.clone(),
-                schema: schema.clone(),
-                rows: (*merged).clone(),
-            });
-        }
-        self.commit_writes(writes).map_err(script_err)?;
-        Ok(written)
+            let schema = tablet_schema(&d, &t);
+            let cid = self.read(|s| s.counters.last_cid).map_err(script_err)?;
+            let upsert = script::builtins::lookup("upsert!")
+                .ok_or_else(|| script::Error::new("upsert! is not available"))?;
+            let key_names = Value::vector(Vector::from_strings(key_columns.to_vec()));
+            let mut written = 0;
+            let mut writes = Vec::with_capacity(groups.len());
+            for ((_, idx), chunk) in groups.iter().zip(chunks) {
+                written += idx.len();
+                let new = take_rows(rows, idx);
+                let old = self
+                    .scan_tablet(&chunk, &t.id, cid, &schema.columns)
+                    .map_err(script_err)?;
+                let mut env = QuietEnv::default();
+                let merged = (upsert.f)(
+                    &mut env,
+                    &[
+                        Value::table(old),
+                        Value::table(new),
+                        Value::bool(ignore_null),
+                        key_names.clone(),
+                    ],
+                )?;
+                let Value::Table(merged) = merged else {
+                    return Err(script::Error::new("upsert! did not return a table"));
+                };
+                writes.push(Write {
+                    kind: WriteKind::Replace,
+                    chunk,
+                    table: t.id.clone(),
+                    schema: schema.clone(),
+                    rows: (*merged).clone(),
+                });
+            }
+            self.commit_writes(writes).map_err(script_err)?;
+            Ok(written)
+        })
     }
 
     fn replace_partitions(&self, plan: &ScanPlan, parts: Vec<(usize, Table)>) -> SResult<()> {
-        let _w = lock(&self.commit).map_err(script_err)?;
-        let (d, t) = self.table_meta(&plan.db, &plan.table).map_err(script_err)?;
-        if t.id != plan.table_id {
-            return Err(script::Error::new(
-                "The table was dropped or replaced while the statement ran",
-            ));
-        }
-        let schema = tablet_schema(&d, &t);
-        let mut writes = Vec::with_capacity(parts.len());
-        for (i, rows) in parts {
-            let Some(p) = plan.partitions.get(i) else {
-                return Err(script::Error::new("No such partition in the plan"));
-            };
-            if self.tablet_version(&p.chunk, &t.id) != p.version {
-                return Err(script::Error::new(format!(
+        self.op(|| {
+            let _w = lock(&self.commit).map_err(script_err)?;
+            let (d, t) = self.table_meta(&plan.db, &plan.table).map_err(script_err)?;
+            if t.id != plan.table_id {
+                return Err(script::Error::new(
+                    "The table was dropped or replaced while the statement ran",
+                ));
+            }
+            let schema = tablet_schema(&d, &t);
+            let mut writes = Vec::with_capacity(parts.len());
+            for (i, rows) in parts {
+                let Some(p) = plan.partitions.get(i) else {
+                    return Err(script::Error::new("No such partition in the plan"));
+                };
+                if self.tablet_version(&p.chunk, &t.id) != p.version {
+                    return Err(script::Error::new(format!(
                     "The partition [{}] was changed by another transaction; nothing was written",
                     p.path
                 )));
+                }
+                writes.push(Write {
+                    kind: WriteKind::Replace,
+                    chunk: p.chunk.clone(),
+                    table: t.id.clone(),
+                    schema: schema.clone(),
+                    rows,
+                });
             }
-            writes.push(Write {
-                kind: WriteKind::Replace,
-                chunk: p.chunk.clone(),
-                table: t.id.clone(),
-                schema: schema.clone(),
-                rows,
-            });
-        }
-        self.commit_writes(writes).map_err(script_err)
+            self.commit_writes(writes).map_err(script_err)
+        })
     }
 
     fn plan_scan(&self, db: &str, name: &str, preds: &[ColumnPredicate]) -> SResult<ScanPlan> {
-        let (d, t) = self.table_meta(db, name).map_err(script_err)?;
-        let info = info_of(&d, &t).map_err(script_err)?;
-        let scheme = Scheme::new(&info.database.levels).map_err(script_err)?;
-        let allowed = if t.partition_columns.is_empty() {
-            Vec::new()
-        } else {
-            scheme.allowed(&t.partition_columns, preds)
-        };
-        self.read(|state| {
-            let mut partitions = Vec::new();
-            for (path, chunk) in &d.partitions {
-                let Some(m) = state.chunks.get(chunk) else {
-                    continue;
-                };
-                let Some(tab) = m.tablets.get(&t.id) else {
-                    continue;
-                };
-                if !t.partition_columns.is_empty() && !scheme.matches(&m.keys, &allowed) {
-                    continue;
+        self.op(|| {
+            let (d, t) = self.table_meta(db, name).map_err(script_err)?;
+            let info = info_of(&d, &t).map_err(script_err)?;
+            let scheme = Scheme::new(&info.database.levels).map_err(script_err)?;
+            let allowed = if t.partition_columns.is_empty() {
+                Vec::new()
+            } else {
+                scheme.allowed(&t.partition_columns, preds)
+            };
+            self.read(|state| {
+                let mut partitions = Vec::new();
+                for (path, chunk) in &d.partitions {
+                    let Some(m) = state.chunks.get(chunk) else {
+                        continue;
+                    };
+                    let Some(tab) = m.tablets.get(&t.id) else {
+                        continue;
+                    };
+                    if !t.partition_columns.is_empty() && !scheme.matches(&m.keys, &allowed) {
+                        continue;
+                    }
+                    partitions.push((
+                        m.keys.clone(),
+                        PartitionRef {
+                            path: path.clone(),
+                            chunk: chunk.clone(),
+                            version: tab.version,
+                        },
+                    ));
                 }
-                partitions.push((
-                    m.keys.clone(),
-                    PartitionRef {
-                        path: path.clone(),
-                        chunk: chunk.clone(),
-                        version: tab.version,
-                    },
-                ));
-            }
-            // Partition order: by scheme position, as DolphinDB lists them.
-            partitions.sort_by(|a, b| a.0.cmp(&b.0));
-            ScanPlan {
-                db: db.to_string(),
-                table: t.name.clone(),
-                cid: state.counters.last_cid,
-                table_id: t.id.clone(),
-                partitions: partitions.into_iter().map(|p| p.1).collect(),
-                info,
-            }
+                // Partition order: by scheme position, as DolphinDB lists them.
+                partitions.sort_by(|a, b| a.0.cmp(&b.0));
+                ScanPlan {
+                    db: db.to_string(),
+                    table: t.name.clone(),
+                    cid: state.counters.last_cid,
+                    table_id: t.id.clone(),
+                    partitions: partitions.into_iter().map(|p| p.1).collect(),
+                    info,
+                }
+            })
+            .map_err(script_err)
         })
-        .map_err(script_err)
     }
 
     fn read_partition(&self, plan: &ScanPlan, part: usize, columns: &[String]) -> SResult<Table> {

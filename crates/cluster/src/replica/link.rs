@@ -23,6 +23,13 @@ use super::{
     READ_TIMEOUT,
 };
 
+thread_local! {
+    /// The catalog of the DFS operation running on this thread (`Link::pinned`): None when no
+    /// operation is pinned, Some(None) before its first read.
+    static PINNED: std::cell::RefCell<Option<Option<Snapshot>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// The catalog as of a Raft log index, with the leader's view of the data nodes.
 #[derive(Clone)]
 pub struct Snapshot {
@@ -156,8 +163,56 @@ impl Link {
         }
     }
 
+    /// Runs one DFS operation with its catalog reads pinned: the first read asks the leader,
+    /// later ones reuse that answer until the operation changes the catalog itself. An
+    /// operation sees one catalog (and writes acknowledged on any node before it began) at the
+    /// cost of one round trip instead of one per read.
+    pub fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Unpin(bool);
+        impl Drop for Unpin {
+            fn drop(&mut self) {
+                if self.0 {
+                    PINNED.with(|p| *p.borrow_mut() = None);
+                }
+            }
+        }
+        let outer = PINNED.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.is_none() {
+                *p = Some(None);
+                true
+            } else {
+                false
+            }
+        });
+        let _unpin = Unpin(outer);
+        f()
+    }
+
+    /// The pinned operation's next read asks the leader again (it changed the catalog).
+    fn unpin_read(&self) {
+        PINNED.with(|p| {
+            if let Some(slot) = p.borrow_mut().as_mut() {
+                *slot = None;
+            }
+        });
+    }
+
     /// The leader's catalog now (one round trip; the state itself only when it changed).
     pub fn snapshot(&self) -> Result<Snapshot> {
+        if let Some(Some(s)) = PINNED.with(|p| p.borrow().clone()) {
+            return Ok(s);
+        }
+        let snap = self.fetch()?;
+        PINNED.with(|p| {
+            if let Some(slot) = p.borrow_mut().as_mut() {
+                *slot = Some(snap.clone());
+            }
+        });
+        Ok(snap)
+    }
+
+    fn fetch(&self) -> Result<Snapshot> {
         let known = lock(&self.cache).clone();
         let index = known.as_ref().map(|s| s.index).unwrap_or(0);
         let arg = to_blob(&index).map_err(Error)?;
@@ -198,6 +253,7 @@ impl Link {
                 chunks: chunks.clone(),
             })
             .map_err(Error)?;
+            self.unpin_read();
             let v =
                 self.block_on(self.leader_call(CREATE_CHUNKS, vec![arg], META_TIMEOUT, false))??;
             return from_blob(Some(&v)).map_err(Error);
@@ -206,6 +262,7 @@ impl Link {
     }
 
     fn propose_command(&self, cmd: Command) -> Result<MetaResponse> {
+        self.unpin_read();
         let arg = to_blob(&cmd).map_err(Error)?;
         let v = self.block_on(self.leader_call(PROPOSE, vec![arg], META_TIMEOUT, false))??;
         match from_blob::<Reply>(Some(&v)).map_err(Error)? {
