@@ -2,7 +2,8 @@
 //! client): a user created through data node 1 logs in on data node 2; a user who is not an
 //! administrator can't stop nodes or create users, on a controller or a data node, directly or
 //! through `rpc`; a grant made through one node takes effect on another; a password changed on
-//! one node is the password everywhere. Also `rpc` and `pnodeRun` with a user-defined function.
+//! one node is the password everywhere. Also `rpc` and `pnodeRun` with a user-defined function,
+//! and `xdb`/`remoteRun`.
 
 mod common;
 
@@ -123,4 +124,21 @@ async fn users_and_privileges_hold_on_every_node() {
         .await
         .unwrap();
     assert_eq!(e, "alice");
+
+    // xdb/remoteRun: a session of its own on the other node, as the user it logs in as.
+    let script = format!(
+        r#"conn = xdb("127.0.0.1", {dn2}, "alice", "pw456")
+           remoteRun(conn, "x = 20")
+           a = remoteRun(conn, "x + 1")
+           b = remoteRun(conn, "add", 1, 2)
+           c = remoteRunWithCompression(conn, def(v): v * 3, 5)
+           d = remoteRun(conn, "getCurrentSessionAndUser()[1]")
+           close(conn)
+           [string(a), string(b), string(c), d]"#
+    );
+    assert_eq!(text(&mut a1, &script).await.unwrap(), "[21, 3, 15, alice]");
+    let e = text(&mut a1, &format!(r#"xdb("127.0.0.1", {dn2}, "alice", "pw123")"#))
+        .await
+        .unwrap_err();
+    assert!(e.contains("The user name or password is incorrect"), "{e}");
 }

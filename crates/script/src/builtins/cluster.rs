@@ -107,10 +107,10 @@ const SHIPPED_LAMBDA: &str = "__rpcLambda";
 
 /// A call to run on another node: a script that defines the function first (empty for a
 /// built-in), the expression that names it, and the full argument list.
-struct RemoteCall {
-    setup: String,
-    func: String,
-    args: Vec<Value>,
+pub(crate) struct RemoteCall {
+    pub(crate) setup: String,
+    pub(crate) func: String,
+    pub(crate) args: Vec<Value>,
 }
 
 fn call_remote(env: &mut dyn Env, alias: &str, f: &Value, rest: &[Value]) -> Result<Value> {
@@ -130,7 +130,7 @@ fn call_remote(env: &mut dyn Env, alias: &str, f: &Value, rest: &[Value]) -> Res
 
 /// How `f(rest...)` travels (a partial application's fixed arguments with the call's
 /// arguments in its empty slots, the rest after them).
-fn remote_call(f: &Value, rest: &[Value]) -> Result<RemoteCall> {
+pub(crate) fn remote_call(f: &Value, rest: &[Value]) -> Result<RemoteCall> {
     let fv = as_function(f)
         .ok_or_else(|| Error::new("The second argument of rpc must be a function"))?;
     match &fv.callable {

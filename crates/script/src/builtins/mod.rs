@@ -34,6 +34,7 @@ mod kernels;
 pub mod matrix;
 pub mod moving;
 pub mod order;
+pub mod remote;
 pub mod rowwise;
 pub mod session;
 pub mod signature;
@@ -250,6 +251,7 @@ pub fn registry() -> &'static HashMap<&'static str, Builtin> {
             matrix::functions,
             moving::functions,
             order::functions,
+            remote::functions,
             rowwise::functions,
             session::functions,
             stats::functions,

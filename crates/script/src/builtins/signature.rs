@@ -376,6 +376,10 @@ const SIGNATURES: &[(&str, &str)] = &[
     ("getConfig", "key"),
     ("rpc", "nodeAlias, func, args..."),
     ("pnodeRun", "func, [nodes], [addNodeAlias]"),
+    ("xdb", "host, port, [userId], [password], [enableSSL]"),
+    ("remoteRun", "conn, script, args..."),
+    ("remoteRunWithCompression", "conn, script, args..."),
+    ("close", "handle"),
     // Controllers (crates/cluster controller).
     ("getActiveMaster", ""),
     ("getControllerAlias", ""),
