@@ -172,6 +172,12 @@ impl ClusterService {
         &self.controller
     }
 
+    /// How long this controller has been taking heartbeats as the leader (None: it follows,
+    /// or it has just been elected and its policy loop hasn't noticed yet).
+    pub fn leading_for(&self) -> Option<Duration> {
+        lock(&self.leading_since).map(|t| t.elapsed())
+    }
+
     /// Stops the policy loop and removes the calls from `rpc`.
     pub fn shutdown(&self) {
         let _ = self.stop.send(true);

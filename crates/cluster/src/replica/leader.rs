@@ -29,13 +29,18 @@ fn check_leader(s: &ClusterService) -> std::result::Result<(), String> {
     }
 }
 
-/// Data nodes the leader hears from.
+/// Data nodes the leader hears from. A leader elected less than a heartbeat timeout ago also
+/// counts the nodes it hasn't heard from yet (their heartbeats are on the way to it): a write
+/// then tries them, and one that is really down can't be reached and takes no part.
 fn live_data_nodes(s: &ClusterService, state: &ControllerState) -> BTreeSet<String> {
     let now = Instant::now();
+    let m = s.membership();
+    let new_leader = s.leading_for().is_none_or(|d| d < m.timeout());
     state
         .nodes
         .values()
-        .filter(|n| n.mode == "datanode" && s.membership().is_up(&n.alias, now))
+        .filter(|n| n.mode == "datanode")
+        .filter(|n| m.is_up(&n.alias, now) || (new_leader && m.silent_for(&n.alias, now).is_none()))
         .map(|n| n.alias.clone())
         .collect()
 }
