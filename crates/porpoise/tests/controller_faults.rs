@@ -9,10 +9,7 @@
 //! and a history check at the end: every acknowledged user is present exactly once; a write
 //! that failed may or may not have been applied (its fate was ambiguous to the client).
 //!
-//! A minority partition (one controller cut off while it still runs) is not here: the Raft
-//! traffic reaches a controller at the address stored in the group's membership, which every
-//! member shares, so a proxy in front of one controller can cut what reaches it but not what
-//! it sends; see docs/controller.md.
+//! A minority partition is in controller_partition.rs.
 
 mod common;
 

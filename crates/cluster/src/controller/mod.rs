@@ -181,6 +181,11 @@ impl Timing {
     }
 }
 
+/// What a leader that has not heard from a quorum lately answers at once: the request was not
+/// taken (so another controller, which may lead a majority, can be asked).
+pub const NOT_ACCEPTED_NO_QUORUM: &str =
+    "The controller has not heard from a quorum of the Raft group lately: the request was not accepted";
+
 /// Why a proposal was not applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProposeError {
@@ -202,6 +207,7 @@ impl std::fmt::Display for ProposeError {
             ProposeError::NotLeader(None) => {
                 f.write_str("<UnknownLeader>leader is temporarily unavailable")
             }
+            ProposeError::NoQuorum { waited_ms: 0 } => f.write_str(NOT_ACCEPTED_NO_QUORUM),
             ProposeError::NoQuorum { waited_ms } => write!(
                 f,
                 "The controller Raft group has no quorum: the request was not committed within {waited_ms} ms"
@@ -805,7 +811,10 @@ pub async fn propose_remote(
                     *last_error = msg;
                 } else if msg.starts_with("<UnknownLeader>")
                     || msg.starts_with("Can't recognize function name")
+                    || msg.starts_with(NOT_ACCEPTED_NO_QUORUM)
                 {
+                    // Not taken: ask the others (a stale leader cut off from a majority
+                    // refuses so while the majority elects another).
                     *last_error = msg;
                 } else {
                     return Err(Error(msg));

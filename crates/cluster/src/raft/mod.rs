@@ -9,6 +9,7 @@
 pub mod state;
 pub mod store;
 
+use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,14 +113,33 @@ openraft::declare_raft_types!(
 
 pub type Raft = openraft::Raft<TypeConfig>;
 
+/// Fault injection for tests, not a DolphinDB setting: `alias=host:port,...` sends this
+/// controller's Raft messages for the peer `alias` to another address (a test's TCP proxy), so
+/// a test can cut one controller off from the others in both directions while clients still
+/// reach it (crates/porpoise/tests/controller_partition.rs). Unset, every peer is reached at
+/// its address in the group's membership.
+pub const ROUTES_ENV: &str = "PORPOISE_RAFT_ROUTES";
+
 /// Makes a `Peer` per target controller.
 pub struct Network {
     rpc: Arc<Rpc>,
+    routes: HashMap<String, String>,
 }
 
 impl Network {
     pub fn new(rpc: Arc<Rpc>) -> Network {
-        Network { rpc }
+        let routes: HashMap<String, String> = std::env::var(ROUTES_ENV)
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|r| {
+                let (alias, addr) = r.trim().split_once('=')?;
+                Some((alias.to_string(), addr.to_string()))
+            })
+            .collect();
+        if !routes.is_empty() {
+            tracing::warn!("{ROUTES_ENV} is set: Raft messages to {routes:?} go through those addresses");
+        }
+        Network { rpc, routes }
     }
 }
 
@@ -130,7 +150,11 @@ impl RaftNetworkFactory<TypeConfig> for Network {
         Peer {
             rpc: self.rpc.clone(),
             target,
-            addr: node.addr(),
+            addr: self
+                .routes
+                .get(&node.alias)
+                .cloned()
+                .unwrap_or_else(|| node.addr()),
         }
     }
 }

@@ -17,11 +17,24 @@ pub struct Ha {
     pub dn_ports: Vec<u16>,
     pub controllers: Vec<Option<Proc>>,
     pub datanodes: Vec<Option<Proc>>,
+    /// Per controller: `PORPOISE_RAFT_ROUTES` (empty: none).
+    routes: Vec<String>,
 }
 
 impl Ha {
     /// Writes the files and starts every process; `wait_ready` waits for them.
     pub fn start(tag: &str, salt: u32, data_nodes: usize) -> Ha {
+        Ha::start_routed(tag, salt, data_nodes, |_, _| Vec::new())
+    }
+
+    /// `start` with controller `i`'s Raft messages to controller `j` sent where
+    /// `routes(ctl_ports, i)` says (`(j, "host:port")` pairs; `cluster::raft::ROUTES_ENV`).
+    pub fn start_routed(
+        tag: &str,
+        salt: u32,
+        data_nodes: usize,
+        routes: impl Fn(&[u16], usize) -> Vec<(usize, String)>,
+    ) -> Ha {
         let bases: Vec<u16> = (0..3)
             .map(|i| CONTROLLER_BASE + i)
             .chain((0..data_nodes as u16).map(|i| DATA_NODE_BASE + i))
@@ -52,7 +65,17 @@ impl Ha {
             dn_ports,
             controllers: vec![None, None, None],
             datanodes: Vec::new(),
+            routes: Vec::new(),
         };
+        ha.routes = (0..3)
+            .map(|i| {
+                routes(&ha.ctl_ports, i)
+                    .into_iter()
+                    .map(|(j, addr)| format!("ctl{}={addr}", j + 1))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
         for i in 0..3 {
             ha.start_controller(i);
         }
@@ -72,7 +95,13 @@ impl Ha {
         let site = format!("127.0.0.1:{}:ctl{}", self.ctl_ports[i], i + 1);
         let log = self.path(&format!("log/ctl{}.log", i + 1));
         let (home, nodes, cfg) = (self.path("home"), self.path("cluster.nodes"), self.path("cluster.cfg"));
-        let p = Proc::spawn(
+        let routes = self.routes[i].clone();
+        let env: Vec<(&str, &str)> = if routes.is_empty() {
+            Vec::new()
+        } else {
+            vec![("PORPOISE_RAFT_ROUTES", routes.as_str())]
+        };
+        let p = Proc::spawn_env(
             &format!("ctl{}", i + 1),
             &self.dir,
             &[
@@ -80,6 +109,7 @@ impl Ha {
                 "-logFile", &log, "-nodesFile", &nodes, "-clusterConfig", &cfg, "-dfsHAMode",
                 "Raft", "-workerNum", "2", "-localExecutors", "1", "-dataSync", "0",
             ],
+            &env,
         );
         self.controllers[i] = Some(p);
     }

@@ -56,9 +56,15 @@ pub struct Proc {
 
 impl Proc {
     pub fn spawn(name: &str, cwd: &Path, args: &[&str]) -> Proc {
+        Proc::spawn_env(name, cwd, args, &[])
+    }
+
+    /// `spawn` with environment variables set for the process.
+    pub fn spawn_env(name: &str, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Proc {
         use std::os::unix::process::CommandExt;
         let child = Command::new(exe())
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(cwd)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
