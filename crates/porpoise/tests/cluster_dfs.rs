@@ -327,3 +327,123 @@ async fn replicated_writes_reads_failover_and_recovery() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A data node killed (SIGKILL) and started again while a client appends numbered batches
+/// through the other data nodes and another reads the table: every read sees at least every
+/// batch acknowledged before it started, writes go on, and in the end every acknowledged batch
+/// is there exactly once and whole (also on the node that was killed), every chunk COMPLETE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_node_killed_under_writes_and_reads() {
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+    use std::sync::Arc;
+    let off = free_offset(&[8900, 8711, 8712, 8713, 8714], 17);
+    let p = Ports {
+        controller: 8900 + off,
+        data: [8711 + off, 8712 + off, 8713 + off],
+        compute: 8714 + off,
+    };
+    let dir = temp_dir("cluster-dfs-load");
+    write_cfg(&dir, &p);
+    let _ctl = controller(&dir);
+    let mut dn3 = Some(worker(&dir, "datanode", "dn3", p.data[2], p.controller));
+    let _dn = [
+        worker(&dir, "datanode", "dn1", p.data[0], p.controller),
+        worker(&dir, "datanode", "dn2", p.data[1], p.controller),
+    ];
+    for alias in ["dn1", "dn2", "dn3"] {
+        wait_for(&format!("{alias} up"), UP, || is_up(p.controller, alias)).await;
+    }
+    scalar(
+        p.data[0],
+        "db = database('dfs://load', HASH, [LONG, 6]); \
+         t = table(1:0, `batch`i, [LONG, LONG]); db.createPartitionedTable(t, 'pt', 'batch'); 1",
+    )
+    .await
+    .unwrap();
+    const ROWS: i64 = 10;
+    let acked_count = Arc::new(AtomicI64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (acked_count, stop) = (acked_count.clone(), stop.clone());
+        let port = p.data[0];
+        tokio::spawn(async move {
+            let mut reads = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let floor = acked_count.load(Ordering::SeqCst) * ROWS;
+                let n: i64 = scalar(port, "exec count(*) from loadTable('dfs://load', 'pt')")
+                    .await
+                    .unwrap_or_else(|e| panic!("a read failed: {e}"))
+                    .parse()
+                    .unwrap();
+                assert!(n >= floor, "a read saw {n} rows, {floor} were acknowledged before it");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    let mut acked = Vec::new();
+    let mut failed = Vec::new();
+    let mut batch = 0i64;
+    let mut killed = false;
+    let mut restarted = false;
+    while acked.len() < 60 {
+        let port = p.data[(batch % 2) as usize];
+        let script = format!(
+            "t = table(take({batch}l, {ROWS}) as batch, 0..{} as i); \
+             loadTable('dfs://load', 'pt').append!(t); 1",
+            ROWS - 1
+        );
+        match scalar(port, &script).await {
+            Ok(_) => {
+                acked.push(batch);
+                acked_count.fetch_add(1, Ordering::SeqCst);
+            }
+            Err(e) => failed.push((batch, e)),
+        }
+        batch += 1;
+        if acked.len() == 20 && !killed {
+            let mut d = dn3.take().unwrap();
+            d.signal(libc::SIGKILL);
+            d.wait_exit(Duration::from_secs(10)).expect("dn3 exits");
+            killed = true;
+        }
+        if acked.len() == 40 && !restarted {
+            dn3 = Some(worker(&dir, "datanode", "dn3", p.data[2], p.controller));
+            restarted = true;
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let reads = reader.await.unwrap();
+    println!(
+        "{} batches acknowledged, {} failed ({:?}), {reads} reads during the run",
+        acked.len(),
+        failed.len(),
+        failed.first()
+    );
+    wait_for("every chunk COMPLETE", UP, || async {
+        chunk_states(p.controller)
+            .await
+            .map(|s| !s.is_empty() && s.iter().all(|(st, _)| st == "COMPLETE"))
+            .unwrap_or(false)
+    })
+    .await;
+    let check = "select count(*) as n from loadTable('dfs://load', 'pt') group by batch";
+    for port in [p.data[2], p.data[1], p.data[0]] {
+        let t = run(port, check).await.unwrap().unwrap();
+        let counts: std::collections::BTreeMap<i64, i64> = column(&t, "batch")
+            .iter()
+            .zip(column(&t, "n"))
+            .map(|(b, n)| (b.parse().unwrap(), n.parse().unwrap()))
+            .collect();
+        for b in &acked {
+            assert_eq!(counts.get(b), Some(&ROWS), "acknowledged batch {b} on {port}");
+        }
+        for (b, n) in &counts {
+            assert!(*b < batch, "batch {b} was never written");
+            assert_eq!(*n, ROWS, "batch {b} is not whole on {port}");
+        }
+    }
+    if std::env::var_os("PORPOISE_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
