@@ -147,3 +147,38 @@ def test_dfs_is_shared_and_replicated_across_data_nodes(cluster):
     assert (status["state"] == "COMPLETE").all()
     assert (status["replicaCount"] == 2).all()
     assert "dfs://e2e_repl" in list(c.run("getClusterDFSDatabases()"))
+
+
+def test_web_manager_on_a_follower_redirects_to_the_leader(cluster):
+    """The cluster manager lives on the Raft leader: a follower's page redirects there, and
+    its JSON API answers 421 with the leader's URL (docs/web.md)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    off = cluster["off"]
+    leader = session(8901 + off).run("getControllerAlias()")
+    ports = {"controller1": 8901 + off, "controller2": 8902 + off, "controller3": 8903 + off}
+    want = f"http://127.0.0.1:{ports[leader]}/"
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    for alias, port in ports.items():
+        try:
+            resp = opener.open(f"http://127.0.0.1:{port}/", timeout=10)
+            status, location = resp.status, None
+        except urllib.error.HTTPError as e:
+            status, location = e.code, e.headers.get("Location")
+        if alias == leader:
+            assert status == 200
+            continue
+        assert (status, location) == (302, want)
+        try:
+            opener.open(f"http://127.0.0.1:{port}/api/cluster", timeout=10)
+            raise AssertionError("a follower served /api/cluster")
+        except urllib.error.HTTPError as e:
+            assert e.code == 421
+            assert json.loads(e.read())["leader"] == want

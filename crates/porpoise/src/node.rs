@@ -303,6 +303,7 @@ async fn run_controller(config: Config) -> ExitCode {
     };
     let node = server.node().clone();
     let _ = node.rpc.set(rpc.clone());
+    server::web::serve_remote_runs(&node);
     let site = &node.config.local_site;
     let local = ControllerSite::new(&site.host, site.port, &site.alias);
     let ccfg = {
@@ -421,6 +422,7 @@ async fn run_agent(config: Config) -> ExitCode {
     let node = server.node().clone();
     let _ = node.rpc.set(rpc.clone());
     use_cluster_users(&node, &rpc, controllers.clone());
+    server::web::serve_remote_runs(&node);
     let site = &node.config.local_site;
     let acfg = AgentConfig {
         site: cluster::config::Site {
@@ -501,6 +503,7 @@ async fn run_worker(config: Config) -> ExitCode {
     };
     let node = server.node().clone();
     let _ = node.rpc.set(rpc.clone());
+    server::web::serve_remote_runs(&node);
     if let Some(d) = &dfs {
         let _ = node.dfs.set(d.clone());
     }

@@ -1,5 +1,6 @@
-//! HTTP on the node's one port: a status page at `/`, Prometheus text at `/metrics`, and the
-//! WebSocket upgrade that carries the binary API (`websocket.rs`).
+//! HTTP on the node's one port: the web console at `/` (pages and the JSON API under `/api/`,
+//! `web`), a plain status page at `/status`, Prometheus text at `/metrics`, and the WebSocket
+//! upgrade that carries the binary API (`websocket.rs`).
 //! The connection arrives already accepted, with the sniffed bytes to be replayed first.
 
 use std::convert::Infallible;
@@ -96,7 +97,7 @@ pub async fn serve(
             if websocket::is_upgrade(&req) {
                 return Ok::<_, Infallible>(websocket::upgrade(node, req, remote, shutdown));
             }
-            Ok::<_, Infallible>(route(&node, req))
+            Ok::<_, Infallible>(route(&node, req, remote).await)
         }
     });
     let conn = hyper::server::conn::http1::Builder::new()
@@ -110,14 +111,23 @@ pub async fn serve(
     }
 }
 
-fn route(node: &Node, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let (status, ctype, body) = match (req.method(), req.uri().path()) {
+async fn route(node: &Arc<Node>, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/api/") {
+        return crate::web::api(node, req, remote).await;
+    }
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        if let Some(resp) = crate::web::page(node, &path).await {
+            return resp;
+        }
+    }
+    let (status, ctype, body) = match (req.method(), path.as_str()) {
         (&Method::GET, "/metrics") => (
             StatusCode::OK,
             "text/plain; version=0.0.4; charset=utf-8",
             metrics_text(node),
         ),
-        (&Method::GET, "/") | (&Method::GET, "/index.html") => (
+        (&Method::GET, "/status") => (
             StatusCode::OK,
             "text/html; charset=utf-8",
             status_page(node),

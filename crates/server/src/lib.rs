@@ -14,6 +14,7 @@ pub mod protocol;
 pub mod server;
 pub mod shared;
 pub mod streaming;
+pub mod web;
 pub mod websocket;
 
 pub use config::{Config, Loaded, Mode, Site};

@@ -85,6 +85,15 @@ pub struct SessionState {
 }
 
 impl SessionState {
+    pub fn new(id: i64, remote: SocketAddr, user: &str) -> SessionState {
+        SessionState {
+            id,
+            remote,
+            user: RwLock::new(user.to_string()),
+            engine: Mutex::new(None),
+        }
+    }
+
     pub fn user(&self) -> String {
         self.user.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -142,6 +151,8 @@ pub struct Node {
     /// Cluster-internal calls (`__cluster_*`) and node functions of cluster nodes (helper raft):
     /// set once at start by the binary on a cluster node; see `cluster::rpc`.
     pub rpc: std::sync::OnceLock<Arc<cluster::rpc::Rpc>>,
+    /// Logged-in browsers of the web console (`web`).
+    pub web_sessions: crate::web::sessions::WebSessions,
 }
 
 pub fn now_ms() -> i64 {
@@ -172,6 +183,7 @@ impl Node {
             me: me.clone(),
             dfs: std::sync::OnceLock::new(),
             rpc: std::sync::OnceLock::new(),
+            web_sessions: Default::default(),
         }))
     }
 
@@ -186,12 +198,7 @@ impl Node {
             return Err(format!("The node already has {SESSIONS_MAX} sessions"));
         }
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
-        let s = Arc::new(SessionState {
-            id,
-            remote,
-            user: RwLock::new(GUEST.to_string()),
-            engine: Mutex::new(None),
-        });
+        let s = Arc::new(SessionState::new(id, remote, GUEST));
         sessions.insert(id, s.clone());
         Ok(s)
     }

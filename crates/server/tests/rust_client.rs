@@ -378,7 +378,8 @@ async fn http_on_the_same_port_serves_status_and_metrics() {
     c.run_script("NULL").await.unwrap();
     for (path, want) in [
         ("/metrics", "porpoise_jobs_total{node=\"local8848\"} 1"),
-        ("/", "<h1>porpoise</h1>"),
+        ("/status", "<h1>porpoise</h1>"),
+        ("/", "porpoise cluster manager"),
     ] {
         let mut s = TcpStream::connect(&addr).await.unwrap();
         let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

@@ -13,6 +13,8 @@
 //! DolphinDB's default is 800 (8 s); porpoise's default is `DEFAULT_ELECTION_TICK` (100: 1 s) so
 //! that a failover takes well under 5 s. Set `raftElectionTick` higher on flaky networks.
 
+pub mod cluster_files;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -695,6 +697,7 @@ fn unregister_services(rpc: &Rpc) {
     for f in SCRIPT_FUNCTIONS {
         rpc.unregister_function(f);
     }
+    cluster_files::unregister(rpc);
 }
 
 fn running(c: &Weak<Controller>) -> std::result::Result<Arc<Controller>, String> {
@@ -703,6 +706,7 @@ fn running(c: &Weak<Controller>) -> std::result::Result<Arc<Controller>, String>
 }
 
 fn register_services(c: &Arc<Controller>) {
+    cluster_files::register(c);
     let rpc = &c.rpc;
     let w = Arc::downgrade(c);
     rpc.register(PROPOSE, move |args| {

@@ -1,5 +1,8 @@
 //! Built-ins answered by a cluster's controllers: `getActiveMaster`, `getControllerAlias`,
-//! `getClusterDFSDatabases`, `getClusterChunksStatus`. The controller state lives in crates/cluster, so these forward to
+//! `getClusterDFSDatabases`, `getClusterChunksStatus`, and the configuration functions of the
+//! web console (`getClusterNodesCfg`, `saveClusterNodes`, `loadClusterNodesConfigs`,
+//! `saveClusterNodesConfigs`; crates/cluster/src/controller/cluster_files.rs). The controller
+//! state lives in crates/cluster, so these forward to
 //! `Host::node_function` (helper raft); a node without a controller service answers what a
 //! standalone node can.
 
@@ -25,6 +28,18 @@ pub fn functions() -> Vec<Builtin> {
             Kind::Other,
             get_cluster_dfs_databases,
         ),
+        builtin("getClusterNodesCfg", 0, 0, Kind::Other, |env, args| {
+            on_controller(env, "getClusterNodesCfg", args, false)
+        }),
+        builtin("saveClusterNodes", 1, 1, Kind::Other, |env, args| {
+            on_controller(env, "saveClusterNodes", args, true)
+        }),
+        builtin("loadClusterNodesConfigs", 0, 0, Kind::Other, |env, args| {
+            on_controller(env, "loadClusterNodesConfigs", args, false)
+        }),
+        builtin("saveClusterNodesConfigs", 1, 1, Kind::Other, |env, args| {
+            on_controller(env, "saveClusterNodesConfigs", args, true)
+        }),
         builtin(
             "getClusterChunksStatus",
             0,
@@ -33,6 +48,21 @@ pub fn functions() -> Vec<Builtin> {
             get_cluster_chunks_status,
         ),
     ]
+}
+
+/// A controller function; `change`: it changes the cluster, so it needs a logged-in user.
+fn on_controller(env: &mut dyn Env, name: &str, args: &[Value], change: bool) -> Result<Value> {
+    if change && env.host().user() == "guest" {
+        return Err(Error::new(format!(
+            "<NoPrivilege>Login is required to call {name}"
+        )));
+    }
+    match env.host().node_function(name, args) {
+        Some(r) => r,
+        None => Err(Error::new(format!(
+            "{name} can only be called on a controller"
+        ))),
+    }
 }
 
 /// The chunks of the cluster and the state of their replicas (the controller's catalog).
