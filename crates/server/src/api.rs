@@ -132,12 +132,22 @@ impl Conn {
     async fn objects(&mut self, count: usize, le: bool) -> Result<Vec<Value>, Stop> {
         let mut out = Vec::with_capacity(count);
         let mut total = 0usize;
+        // Walks the object's framing as bytes arrive, so that it is decoded once, when all
+        // of it is in, rather than from its first byte again after every read.
+        let mut extent = wire::Extent::new(le);
         while out.len() < count {
-            match wire::decode_partial(self.pending(), le) {
+            let decoded = match extent.advance(self.pending()) {
+                wire::Reach::NeedAtLeast(need) => Ok(wire::Decoded::NeedAtLeast(need)),
+                wire::Reach::Ends(_) | wire::Reach::Unknown => {
+                    wire::decode_partial(self.pending(), le)
+                }
+            };
+            match decoded {
                 Ok(wire::Decoded::Done(v, used)) => {
                     total += used;
                     self.consume(used);
                     out.push(v);
+                    extent = wire::Extent::new(le);
                 }
                 Ok(wire::Decoded::NeedAtLeast(need)) => {
                     if total.saturating_add(need) > OBJECTS_BYTES_MAX {

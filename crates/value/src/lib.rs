@@ -15,6 +15,7 @@ mod value;
 mod vector;
 pub mod wire;
 mod wire_compress;
+mod wire_extent;
 
 pub use error::{Error, Result};
 pub use types::{null, Category, DataForm, DataType, Storage};

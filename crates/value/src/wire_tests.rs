@@ -52,6 +52,28 @@ fn truncations(b: &[u8], le: bool) {
             other => panic!("prefix {cut} of {b:?} gave {other:?}"),
         }
     }
+    extent_agrees(b, le, 1);
+    extent_agrees(b, le, 7);
+}
+
+/// An `Extent` fed ever longer prefixes (`step` bytes more each time) never asks for more
+/// than the object's length and ends exactly where the decoder does (or does not know).
+fn extent_agrees(b: &[u8], le: bool, step: usize) {
+    let mut x = Extent::new(le);
+    let mut cut = 0;
+    loop {
+        match x.advance(&b[..cut]) {
+            Reach::Unknown => return,
+            Reach::Ends(n) => {
+                assert_eq!((n, cut), (b.len(), b.len()), "extent of {b:?}");
+                return;
+            }
+            Reach::NeedAtLeast(n) => {
+                assert!(n > cut && n <= b.len(), "extent hint {n} at {cut} of {b:?}")
+            }
+        }
+        cut = (cut + step).min(b.len());
+    }
 }
 
 fn int_vec(x: Vec<i32>) -> Value {
@@ -528,6 +550,7 @@ fn random_and_mutated_bytes_never_panic() {
         }
         for le in [true, false] {
             let _ = decode_partial(&b, le);
+            let _ = Extent::new(le).advance(&b);
         }
     }
 }

@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use value::hash::FxBuild;
 use value::{null, Data, DataType, Dict, Key, Matrix, Set, Table, Value, Vector};
 
 use super::data_util::{
@@ -415,12 +416,89 @@ fn comparable(v: &Vector, other: &Vector) -> Result<Vec<Key>> {
 /// `in(X, Y)`: whether each element of X is in Y (a vector, set, dictionary keys or table).
 fn in_(_env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let x = vector_arg("in", &args[0], "X")?;
-    let (xk, set) = membership(x, &args[1])?;
-    let out: Vec<i8> = xk.iter().map(|k| set.contains(k) as i8).collect();
+    let out = match in_fast(x, &args[1]) {
+        Some(out) => out,
+        None => {
+            let (xk, set) = membership(x, &args[1])?;
+            xk.iter().map(|k| set.contains(k) as i8).collect()
+        }
+    };
     Ok(data_util::same_form(
         &args[0],
         Vector::from_i8(DataType::Bool, out),
     ))
+}
+
+/// `in` without a key per row, for the common cases of a `where` clause: SYMBOL X (each
+/// distinct symbol of X's base is looked up once, then rows test their code) and integral X
+/// against integral Y (a set of i64 with a cheap hash). None: take the general path.
+fn in_fast(x: &Vector, y: &Value) -> Option<Vec<i8>> {
+    let target: &Vector = match y {
+        Value::Vector(v) => v,
+        Value::Scalar(v) => v,
+        Value::Set(s) => &s.keys,
+        _ => return None,
+    };
+    if x.is_array() || target.is_array() {
+        return None;
+    }
+    match (&x.data, &target.data) {
+        (Data::Sym(xs), Data::Sym(_) | Data::Str(_)) => {
+            let mut hit = vec![0i8; xs.base.len()];
+            for i in 0..target.len() {
+                let s = match &target.data {
+                    Data::Sym(t) => t.get(i),
+                    Data::Str(t) => t[i].as_str(),
+                    _ => unreachable!(),
+                };
+                if let Some(c) = xs.base.find(s) {
+                    hit[c as usize] = 1;
+                }
+            }
+            Some(
+                xs.codes
+                    .iter()
+                    .map(|&c| hit.get(c as usize).copied().unwrap_or(0))
+                    .collect(),
+            )
+        }
+        (Data::I8(_) | Data::I16(_) | Data::I32(_) | Data::I64(_), _)
+            if (x.ty.is_integral() || x.ty.is_temporal())
+                && (target.ty.is_integral() || target.ty.is_temporal())
+                && matches!(
+                    target.data,
+                    Data::I8(_) | Data::I16(_) | Data::I32(_) | Data::I64(_)
+                ) =>
+        {
+            let wanted: Vec<i64> = (0..target.len())
+                .map(|i| match target.key_at(i) {
+                    value::Key::Int(k) => k,
+                    _ => i64::MIN,
+                })
+                .collect();
+            // A short list is scanned; a longer one hashed.
+            let set: HashSet<i64, FxBuild> = if wanted.len() > 8 {
+                wanted.iter().copied().collect()
+            } else {
+                HashSet::default()
+            };
+            let test = |k: i64| -> i8 {
+                if wanted.len() <= 8 {
+                    wanted.contains(&k) as i8
+                } else {
+                    set.contains(&k) as i8
+                }
+            };
+            Some(match &x.data {
+                Data::I8(v) => v.iter().map(|&k| test(k as i64)).collect(),
+                Data::I16(v) => v.iter().map(|&k| test(k as i64)).collect(),
+                Data::I32(v) => v.iter().map(|&k| test(k as i64)).collect(),
+                Data::I64(v) => v.iter().map(|&k| test(k)).collect(),
+                _ => unreachable!(),
+            })
+        }
+        _ => None,
+    }
 }
 
 /// `find(X, Y)`: the first index of each element of Y in X, or -1.

@@ -153,6 +153,9 @@ enum Shape {
     Stream,
     /// `select map`: the query per partition, results concatenated as they come.
     Map,
+    /// `context by` + `top`/`limit` over plain columns: each partition keeps its candidate
+    /// rows, the query runs again over them.
+    ContextLimit,
 }
 
 /// An aggregate computed from partial states.
@@ -213,6 +216,9 @@ fn classify(ip: &mut Interpreter, s: &SelectStmt, q: &Query) -> Option<Shape> {
                 // With `limit` and no `csort`, rows keep the table's order.
                 sort: !(s.limit.is_some() && s.csort.is_empty()),
             })
+        }
+        Some(GroupKind::ContextBy) if keys_rowwise && context_limit_fits(ip, s, t) => {
+            Some(Shape::ContextLimit)
         }
         None => {
             let items = expand_star(&s.items, &q.empty);
@@ -415,7 +421,63 @@ fn execute(ip: &mut Interpreter, s: &SelectStmt, q: &Query, shape: Shape) -> Res
         Shape::PerPartition { context, sort } => per_partition(ip, s, q, context, sort),
         Shape::Stream => stream(ip, s, q),
         Shape::Map => map_each(ip, s, q),
+        Shape::ContextLimit => context_limit(ip, s, q),
     }
+}
+
+/// Does `context by ... top/limit` fit `Shape::ContextLimit`? The select list is plain
+/// columns under their own names and holds every column the keys and `csort` read, so the
+/// rows a partition keeps can be grouped and sorted again; no `having`, `distinct`, `exec`.
+fn context_limit_fits(ip: &Interpreter, s: &SelectStmt, t: &Table) -> bool {
+    if !s.having.is_empty() || s.distinct || s.exec || (s.top.is_none() && s.limit.is_none()) {
+        return false;
+    }
+    let items = expand_star(&s.items, t);
+    let mut names = HashSet::new();
+    for it in &items {
+        match (&it.expr, &it.alias) {
+            (Expr::Var(n), None) if t.column(n).is_some() => {
+                names.insert(n.to_ascii_lowercase());
+            }
+            _ => return false,
+        }
+    }
+    let mut covered = true;
+    for e in s.group.iter().map(|g| &g.expr).chain(s.csort.iter().map(|o| &o.expr)) {
+        if !rowwise(ip, e, t) {
+            return false;
+        }
+        super::expr::visit(e, &mut |x| {
+            if let Expr::Var(n) = x {
+                if t.column(n).is_some() && !names.contains(&n.to_ascii_lowercase()) {
+                    covered = false;
+                }
+            }
+            true
+        });
+    }
+    covered
+}
+
+/// Each partition's rows that `context by ... top/limit` may keep, then the query again over
+/// their concatenation. A group's kept rows are the first (or last) n of its rows in `csort`
+/// order with ties in row order; a partition keeps those of its own rows, in that order and
+/// partition after partition, so the second run sees every candidate in the same relative
+/// order as the whole table would give and picks the same rows.
+fn context_limit(ip: &mut Interpreter, s: &SelectStmt, q: &Query) -> Result<Option<Value>> {
+    let mut each = s.clone();
+    each.order.clear();
+    let parts = each_partition(ip, s, q, None, &|wip, t| {
+        as_table(run(wip, &each, partition_source(t))?)
+    })?;
+    if parts.iter().all(|t| t.rows() == 0) {
+        return over_no_rows(ip, s, q);
+    }
+    let parts: Vec<Table> = parts.into_iter().filter(|t| t.rows() > 0).collect();
+    let all = concat_tables(parts)?;
+    let mut again = s.clone();
+    again.where_.clear();
+    run(ip, &again, partition_source(all)).map(Some)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,57 +7,12 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 use value::{Data, Vector};
 
-/// A small, fast hasher for integer and string keys (FxHash), enough for group-by tables
-/// whose keys come from the data itself.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher {
-    hash: u64,
-}
-
-const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline(always)]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(i as u64);
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.add(i as u64);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
+/// FxHash: enough for group-by tables whose keys come from the data itself.
+pub use value::hash::FxHasher;
 
 pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
@@ -351,6 +306,24 @@ fn row_comparator(v: &Vector) -> RowCmp<'_> {
         Data::Str(s) => Box::new(move |a, b| s[a].cmp(&s[b])),
         Data::Blob(s) => Box::new(move |a, b| s[a].cmp(&s[b])),
         _ => Box::new(move |a, b| v.key_at(a).cmp(&v.key_at(b))),
+    }
+}
+
+/// The order of a stable sort of rows by `keys` (each ascending or not) as a total order:
+/// ties go by row number. The smallest row under it is the first of the sorted rows.
+pub fn stable_row_order<'a>(keys: &'a [(&'a Vector, bool)]) -> impl Fn(u32, u32) -> Ordering + 'a {
+    let cmps: Vec<(RowCmp<'a>, bool)> = keys
+        .iter()
+        .map(|(v, asc)| (row_comparator(v), *asc))
+        .collect();
+    move |a: u32, b: u32| {
+        for (c, asc) in &cmps {
+            let o = c(a as usize, b as usize);
+            if o != Ordering::Equal {
+                return if *asc { o } else { o.reverse() };
+            }
+        }
+        a.cmp(&b)
     }
 }
 

@@ -11,7 +11,9 @@ use value::{DataType, Table, Value, Vector};
 use super::expr::{is_count_star, is_rowwise, rewrite};
 use super::frame::{build_table, take_rows, Frame, Needed};
 use super::grouped::{Groups, Key};
-use super::keys::{group_ids, sort_groups, sort_permutation, sort_permutation_top, Grouping};
+use super::keys::{
+    group_ids, sort_groups, sort_permutation, sort_permutation_top, stable_row_order, Grouping,
+};
 use super::names::{dedupe, expr_name, item_name};
 use super::source::{self, Source};
 use crate::ast::*;
@@ -483,6 +485,10 @@ fn context_by(ip: &mut Interpreter, s: &SelectStmt, frame: Frame) -> Result<Valu
     let rows = t.rows();
     let keys = eval_keys(ip, &s.group, &t)?;
     let g = grouping(&keys, rows);
+    if let Some(result) = context_limit_columns(ip, s, &items, &t, &g)? {
+        let result = order_by(ip, result, &s.order, None)?;
+        return Ok(finish(s, result, false));
+    }
     // Row order: group after group, then csort within the group.
     let perm: Vec<i64> = if s.csort.is_empty() {
         let (_, members) = g.members();
@@ -563,6 +569,106 @@ fn context_by(ip: &mut Interpreter, s: &SelectStmt, frame: Frame) -> Result<Valu
     Ok(finish(s, result, false))
 }
 
+/// `context by` with `top`/`limit` and a select list of plain columns, such as the "last
+/// point" query `select * from t context by k csort time limit -1`: each group's kept rows
+/// are picked from its members (the smallest or largest under the csort order, ties by row)
+/// and only those rows are gathered, instead of sorting and gathering every row first. Gives
+/// exactly what the general path gives; None when the query is not of this shape.
+fn context_limit_columns(
+    ip: &mut Interpreter,
+    s: &SelectStmt,
+    items: &[SelectItem],
+    t: &Arc<Table>,
+    g: &Grouping,
+) -> Result<Option<Table>> {
+    let rows = t.rows();
+    let plain = items
+        .iter()
+        .all(|it| matches!(&it.expr, Expr::Var(n) if t.column(n).is_some()));
+    if !plain || rows == 0 || !s.having.is_empty() || (s.top.is_none() && s.limit.is_none()) {
+        return Ok(None);
+    }
+    let Some((n, from_end)) = per_group_count(ip, s)? else {
+        return Ok(None);
+    };
+    let mut csort: Vec<Vector> = Vec::with_capacity(s.csort.len());
+    for o in &s.csort {
+        let v = ip.with_scope(Scope::Table(t.clone()), |ip| ip.eval(&o.expr))?;
+        match super::grouped::broadcast(v, rows).as_vector() {
+            Some(v) if v.len() == rows => csort.push(v.clone()),
+            _ => return Ok(None),
+        }
+    }
+    let refs: Vec<(&Vector, bool)> = csort.iter().zip(&s.csort).map(|(v, o)| (v, o.asc)).collect();
+    let order = stable_row_order(&refs);
+    let (offsets, members) = g.members();
+    let mut keep: Vec<i64> = Vec::new();
+    for gi in 0..g.n {
+        let seg = &members[offsets[gi]..offsets[gi + 1]];
+        let take = n.min(seg.len());
+        if take == 0 {
+            continue;
+        }
+        if refs.is_empty() {
+            // Members are in row order already.
+            let part = if from_end { &seg[seg.len() - take..] } else { &seg[..take] };
+            keep.extend(part.iter().map(|&r| r as i64));
+        } else if take == 1 {
+            let pick = |best: u32, r: u32| {
+                let o = order(r, best);
+                if (from_end && o.is_gt()) || (!from_end && o.is_lt()) {
+                    r
+                } else {
+                    best
+                }
+            };
+            let r = seg[1..].iter().fold(seg[0], |best, &r| pick(best, r));
+            keep.push(r as i64);
+        } else {
+            let mut sorted = seg.to_vec();
+            sorted.sort_unstable_by(|&a, &b| order(a, b));
+            let part = if from_end { &sorted[sorted.len() - take..] } else { &sorted[..take] };
+            keep.extend(part.iter().map(|&r| r as i64));
+        }
+    }
+    // With limit and no csort, DolphinDB keeps the table's row order.
+    if s.limit.is_some() && s.csort.is_empty() {
+        keep.sort_unstable();
+    }
+    let mut names: Vec<String> = items.iter().map(item_name).collect();
+    dedupe(&mut names);
+    let cols: Vec<Vector> = items
+        .iter()
+        .map(|it| match &it.expr {
+            Expr::Var(name) => t.column(name).map(|c| c.take(&keep)),
+            _ => None,
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| Error::new("context by: a column vanished"))?;
+    Ok(Some(Table::new(names, cols)))
+}
+
+/// The rows `top n` / `limit n` keeps of each group: (n, from the end).
+fn per_group_count(ip: &mut Interpreter, s: &SelectStmt) -> Result<Option<(usize, bool)>> {
+    Ok(match (&s.top, &s.limit) {
+        (Some(top), _) => {
+            let n = ip
+                .eval(top)?
+                .as_i64()
+                .ok_or_else(|| Error::new("integer constant expected after keyword top"))?;
+            Some((n.max(0) as usize, false))
+        }
+        (None, Some((_, e))) => {
+            let n = ip
+                .eval(e)?
+                .as_i64()
+                .ok_or_else(|| Error::new("The limit clause must be an integer"))?;
+            Some((n.unsigned_abs() as usize, n < 0))
+        }
+        _ => None,
+    })
+}
+
 /// First position of each group in an id sequence.
 fn first_rows(ids: &[u32], n: usize) -> Vec<u32> {
     let mut first = vec![u32::MAX; n];
@@ -581,22 +687,8 @@ fn limit_per_group(
     keep: &[i64],
     ids: &[u32],
 ) -> Result<Vec<i64>> {
-    let (n, from_end) = match (&s.top, &s.limit) {
-        (Some(top), _) => {
-            let n = ip
-                .eval(top)?
-                .as_i64()
-                .ok_or_else(|| Error::new("integer constant expected after keyword top"))?;
-            (n.max(0) as usize, false)
-        }
-        (None, Some((_, e))) => {
-            let n = ip
-                .eval(e)?
-                .as_i64()
-                .ok_or_else(|| Error::new("The limit clause must be an integer"))?;
-            (n.unsigned_abs() as usize, n < 0)
-        }
-        _ => return Ok(keep.to_vec()),
+    let Some((n, from_end)) = per_group_count(ip, s)? else {
+        return Ok(keep.to_vec());
     };
     let mut out = Vec::with_capacity(keep.len());
     let mut i = 0;
