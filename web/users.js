@@ -11,7 +11,7 @@ let box = null;
 async function act(script) {
   const r = await api.run(script);
   if (!box) return;
-  box.querySelector("#user-status").replaceChildren(r.ok ? api.el("p", { class: "ok" }, "Done: " + script.replace(/"[^"]*"\)$/, '"…")')) : renderResult(r));
+  box.querySelector("#user-status").replaceChildren(r.ok ? api.el("p", { class: "ok" }, "Done: " + script.split("(")[0]) : renderResult(r));
   if (r.ok) list();
 }
 

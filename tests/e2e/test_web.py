@@ -229,6 +229,31 @@ def test_configuration_is_validated_and_saved(cluster):
     assert api.run(f"saveClusterNodesConfigs({literal})")["ok"]
 
 
+def test_users_and_privileges(cluster):
+    admin = Api(cluster["ctl"])
+    admin.login()
+    assert admin.run('createUser("webuser1", "pw123456")')["ok"]
+    try:
+        assert "webuser1" in admin.run("getUserList()")["result"]["values"]
+        user = Api(cluster["ctl"])
+        status, j = user.login("webuser1", "pw123456")
+        assert (status, j) == (200, {"ok": True, "user": "webuser1"})
+        # Looking is allowed; changing the cluster is for administrators, said plainly.
+        assert user.run("getClusterPerf(true)")["ok"]
+        j = user.call("/api/nodes/stop", {"nodes": ["P1-node1"]})[1]
+        assert j["ok"] is False and "<NoPrivilege>" in j["error"], j
+        j = user.run('saveClusterNodesConfigs(["maxMemSize=1"])')
+        assert j["ok"] is False and "<NoPrivilege>" in j["error"], j
+        j = user.run('createUser("x", "y12345678")')
+        assert j["ok"] is False and "<NoPrivilege>" in j["error"], j
+        # The same user on the data node's console.
+        data = Api(cluster["data"])
+        assert data.login("webuser1", "pw123456")[0] == 200
+    finally:
+        assert admin.run('deleteUser("webuser1")')["ok"]
+    assert Api(cluster["ctl"]).login("webuser1", "pw123456")[0] == 401
+
+
 # --- the browser ---
 
 def chromium_paths():
@@ -386,6 +411,18 @@ def test_browser_console_and_databases(cluster, browser):
     assert [li.text for li in block.find_elements("css selector", "ol.vector li")] == \
         ["1", "2", "3", "4", "5"]
     assert d.find_elements("css selector", "#history li"), "history is kept"
+    # Ctrl+Enter with a selection runs only the selection.
+    from selenium.webdriver.common.keys import Keys
+    editor = find(d, "#editor")
+    editor.clear()
+    editor.send_keys("40 + 2\nundefinedThing + 1")
+    d.execute_script("arguments[0].setSelectionRange(0, 6)", editor)
+    n = len(d.find_elements("css selector", "#results .result-block"))
+    editor.send_keys(Keys.CONTROL, Keys.ENTER)
+    wait_for("the selection's result", lambda: len(d.find_elements(
+        "css selector", "#results .result-block")) > n, 60)
+    block = d.find_elements("css selector", "#results .result-block")[0]
+    assert block.find_element("css selector", "pre.scalar").text == "42"
 
     find(d, "#tab-button-databases").click()
     find(d, 'li[data-db="dfs://webtest"]').click()
@@ -414,6 +451,17 @@ def test_browser_configuration_and_data_node(cluster, browser):
     wait_for("cluster.nodes reloaded", lambda: find(
         d, "#nodes-cfg-text").get_attribute("value") == original, 30)
 
+    # Users: create one, see it listed, delete it.
+    find(d, "#tab-button-users").click()
+    find(d, "#new-user").send_keys("webuser2")
+    find(d, "#new-password").send_keys("pw123456")
+    find(d, "#create-user").click()
+    text_of(d, "#user-list", "webuser2")
+    shot(d, "09_users")
+    find(d, "#delete-user").click()
+    wait_for("webuser2 gone", lambda: "webuser2" not in find(d, "#user-list").text
+             and "Done" in find(d, "#user-status").text, 30)
+
     # A data node serves the script console (no cluster pages).
     d.get(f"http://127.0.0.1:{cluster['data']}/")
     find(d, "#tab-button-console")
@@ -426,6 +474,6 @@ def test_browser_configuration_and_data_node(cluster, browser):
     find(d, "#tab-button-console").click()
     block = run_in_console(d, "getNodeAlias()")
     assert block.find_element("css selector", "pre.scalar").text == "P1-node1"
-    shot(d, "09_data_node_console")
+    shot(d, "10_data_node_console")
     find(d, "#logout").click()
     text_of(d, "#user-info", "Not logged in")

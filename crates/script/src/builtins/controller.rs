@@ -50,12 +50,10 @@ pub fn functions() -> Vec<Builtin> {
     ]
 }
 
-/// A controller function; `change`: it changes the cluster, so it needs a logged-in user.
+/// A controller function; `change`: it changes the cluster, so only administrators may call it.
 fn on_controller(env: &mut dyn Env, name: &str, args: &[Value], change: bool) -> Result<Value> {
-    if change && env.host().user() == "guest" {
-        return Err(Error::new(format!(
-            "<NoPrivilege>Login is required to call {name}"
-        )));
+    if change {
+        super::acl::require_admin(env, name)?;
     }
     match env.host().node_function(name, args) {
         Some(r) => r,
