@@ -33,6 +33,9 @@ use crate::{launch, logging};
 /// `key=value` pairs in file order.
 type KeyValues = Vec<(String, String)>;
 
+/// DolphinDB's licence file, beside the server binary.
+const LICENCE_FILE: &str = "dolphindb.lic";
+
 /// Bound on one `rpc(alias, func, ...)` call to another node.
 const RPC_CALL_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -104,6 +107,11 @@ async fn run_mode(config: Config) -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         config.mode.name()
     );
+    // DolphinDB reads its licence from `dolphindb.lic` in the working directory (its compose
+    // projects mount one there); porpoise needs none, so the file is only acknowledged.
+    if Path::new(LICENCE_FILE).exists() {
+        tracing::info!("{LICENCE_FILE} found: porpoise needs no licence, the file is ignored");
+    }
     match config.mode {
         Mode::Single => run_single(config).await,
         Mode::Controller => run_controller(config).await,
