@@ -500,7 +500,7 @@ async fn run_worker(config: Config) -> ExitCode {
                     "DFS opened (redo replay took {} ms)",
                     started.elapsed().as_millis()
                 );
-                Some(d.dfs)
+                d
             }
             Err(e) => return fail(format!("failed to open the DFS: {e}")),
         }
@@ -512,9 +512,7 @@ async fn run_worker(config: Config) -> ExitCode {
     let node = server.node().clone();
     let _ = node.rpc.set(rpc.clone());
     server::web::serve_remote_runs(&node);
-    if let Some(d) = &dfs {
-        let _ = node.dfs.set(d.clone());
-    }
+    let _ = node.dfs.set(dfs.dfs.clone());
     if !controllers.is_empty() {
         use_cluster_users(&node, &rpc, controllers.clone());
     }
@@ -534,10 +532,9 @@ async fn run_worker(config: Config) -> ExitCode {
     tracing::info!("shutting down: heartbeats stop first");
     sender.stop().await;
     server.shutdown().await;
-    if let Some(d) = dfs {
-        if let Err(e) = d.flush() {
-            tracing::warn!("flushing the DFS cache engine failed: {e}");
-        }
+    dfs.shutdown().await;
+    if let Err(e) = dfs.dfs.flush() {
+        tracing::warn!("flushing the DFS cache engine failed: {e}");
     }
     ExitCode::SUCCESS
 }

@@ -157,12 +157,20 @@ fn running(h: &Weak<Holder>) -> std::result::Result<Arc<Holder>, String> {
         .ok_or_else(|| "The data node is shutting down".to_string())
 }
 
-/// Runs the background round every `ROUND_INTERVAL` until the link or the holder is dropped.
-pub fn spawn_rounds(link: &Arc<Link>, holder: &Arc<Holder>) {
+/// Runs the background round every `ROUND_INTERVAL` until the link or the holder is dropped,
+/// or `stop` says so.
+pub fn spawn_rounds(
+    link: &Arc<Link>,
+    holder: &Arc<Holder>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     let (l, h) = (Arc::downgrade(link), Arc::downgrade(holder));
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(ROUND_INTERVAL).await;
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(ROUND_INTERVAL) => {}
+            }
             let (Some(link), Some(holder)) = (l.upgrade(), h.upgrade()) else {
                 return;
             };
@@ -173,7 +181,7 @@ pub fn spawn_rounds(link: &Arc<Link>, holder: &Arc<Holder>) {
                 Ok(Ok(())) => {}
             }
         }
-    });
+    })
 }
 
 /// One background round (see the module doc).

@@ -49,6 +49,8 @@ pub struct Link {
     /// The leader's `host:port` as last seen.
     leader: Mutex<Option<String>>,
     cache: Mutex<Option<Snapshot>>,
+    /// Set when the node stops: calls to the leader end at once.
+    closing: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -79,7 +81,14 @@ impl Link {
             local,
             leader: Mutex::new(None),
             cache: Mutex::new(None),
+            closing: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The node is stopping: calls to the leader fail at once from now on.
+    pub fn close(&self) {
+        self.closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn alias(&self) -> &str {
@@ -112,6 +121,9 @@ impl Link {
         let mut turn = 0usize;
         let mut last_error = String::from("no controller answered");
         loop {
+            if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+                err!("The node is shutting down");
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 err!(

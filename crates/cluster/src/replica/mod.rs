@@ -184,6 +184,21 @@ pub struct NodeDfs {
     pub link: std::sync::Arc<Link>,
     /// This node's replicas (a data node).
     pub holder: Option<std::sync::Arc<Holder>>,
+    stop: tokio::sync::watch::Sender<bool>,
+    rounds: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl NodeDfs {
+    /// Stops the background round (waiting up to 2 s for one in progress) and ends calls to
+    /// the leader; then the store can be flushed.
+    pub async fn shutdown(&self) {
+        self.link.close();
+        let _ = self.stop.send(true);
+        let rounds = self.rounds.lock().ok().and_then(|mut r| r.take());
+        if let Some(r) = rounds {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), r).await;
+        }
+    }
 }
 
 /// Opens a data node's (`store_dir` Some: its chunk store, replaying the redo log) or a compute
@@ -201,6 +216,7 @@ pub fn open_node(
     use std::sync::Arc;
     let holder = match store_dir {
         Some(dir) => {
+            set_aside_local_dfs(dir)?;
             let store = storage::ChunkStore::open(dir, store_cfg)?;
             let h = Arc::new(Holder::new(Arc::new(store)));
             holder::register(&rpc, &h);
@@ -221,14 +237,55 @@ pub fn open_node(
         None => Arc::new(crate::store::MemStore::default()),
     };
     let dfs = Arc::new(crate::dfs::LocalDfs::cluster(link.clone(), store, cfg));
-    if let Some(h) = &holder {
-        holder::spawn_rounds(&link, h);
-    }
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let rounds = holder
+        .as_ref()
+        .map(|h| holder::spawn_rounds(&link, h, stop_rx));
     let l = Arc::downgrade(&link);
     rpc.register_function("getClusterChunksStatus", move |_| {
         let link = l.upgrade().ok_or("The node is shutting down")?;
         let call = link.leader_call(CHUNKS_STATUS, vec![], META_TIMEOUT, true);
         crate::rpc::block_on(&handle, call)?.map_err(|e| e.0)
     });
-    Ok(NodeDfs { dfs, link, holder })
+    Ok(NodeDfs {
+        dfs,
+        link,
+        holder,
+        stop,
+        rounds: std::sync::Mutex::new(rounds),
+    })
+}
+
+/// A data node that ran with a DFS of its own (its catalog in `<alias>/dfsMeta`, before the
+/// cluster's catalog): that data is in no cluster catalog, and the background round would drop
+/// it. It is moved aside to `<alias>/local-dfs-<unix seconds>/` instead, with a warning.
+fn set_aside_local_dfs(store_dir: &std::path::Path) -> crate::Result<()> {
+    let Some(home) = store_dir.parent() else {
+        return Ok(());
+    };
+    let meta = home.join("dfsMeta");
+    if !meta.join("catalog.redb").is_file() {
+        return Ok(());
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let aside = home.join(format!("local-dfs-{secs}"));
+    let io = |e: std::io::Error| {
+        crate::Error(format!(
+            "Can't move the node's own DFS aside to {}: {e}",
+            aside.display()
+        ))
+    };
+    std::fs::create_dir_all(&aside).map_err(io)?;
+    std::fs::rename(&meta, aside.join("dfsMeta")).map_err(io)?;
+    if store_dir.exists() {
+        std::fs::rename(store_dir, aside.join("storage")).map_err(io)?;
+    }
+    tracing::warn!(
+        "this data node had a DFS of its own (not the cluster's); moved it to {}",
+        aside.display()
+    );
+    Ok(())
 }
