@@ -90,13 +90,64 @@ fn get_controller_alias(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     }
 }
 
+/// Every DFS database for an administrator; for another user, those it holds a DB_* or
+/// TABLE_* privilege on (DolphinDB's rule).
 fn get_cluster_dfs_databases(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
-    if let Some(r) = env.host().node_function("getClusterDFSDatabases", args) {
-        return r;
-    }
-    let names = match env.host().dfs() {
-        Some(d) => d.databases(),
-        None => Vec::new(),
+    let names = match env.host().node_function("getClusterDFSDatabases", args) {
+        Some(r) => r?,
+        None => Value::vector(Vector::from_strings(match env.host().dfs() {
+            Some(d) => d.databases(),
+            None => Vec::new(),
+        })),
     };
-    Ok(Value::vector(Vector::from_strings(names)))
+    let user = env.host().user();
+    if crate::acl::is_superuser(&user) {
+        return Ok(names);
+    }
+    let acl = match env.host().acl() {
+        Some(store) => store.snapshot(false).map_err(Error::new)?,
+        None => return Ok(names),
+    };
+    if acl.is_admin(&user) {
+        return Ok(names);
+    }
+    let Some(v) = names.as_vector() else {
+        return Ok(names);
+    };
+    let visible: Vec<String> = (0..v.len())
+        .filter_map(|i| v.str_at(i).map(str::to_string))
+        .filter(|db| {
+            let tables = format!("{db}/");
+            let mut objs: Vec<&str> = vec![db.as_str()];
+            let owned: Vec<String> = acl
+                .privileges
+                .values()
+                .flat_map(|m| m.values())
+                .flat_map(|o| o.keys())
+                .filter(|o| o.starts_with(&tables))
+                .cloned()
+                .collect();
+            objs.extend(owned.iter().map(String::as_str));
+            acl.allowed(&user, &DB_VISIBLE, &objs)
+        })
+        .collect();
+    Ok(Value::vector(Vector::from_strings(visible)))
 }
+
+/// The privileges that make a database show in `getClusterDFSDatabases`.
+const DB_VISIBLE: [&str; 14] = [
+    "DB_READ",
+    "DB_WRITE",
+    "DB_INSERT",
+    "DB_UPDATE",
+    "DB_DELETE",
+    "DB_OWNER",
+    "DB_MANAGE",
+    "DBOBJ_CREATE",
+    "DBOBJ_DELETE",
+    "TABLE_READ",
+    "TABLE_WRITE",
+    "TABLE_INSERT",
+    "TABLE_UPDATE",
+    "TABLE_DELETE",
+];
