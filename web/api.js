@@ -41,9 +41,15 @@ export const cluster = () => call("/api/cluster");
 export const startNodes = (nodes) => call("/api/nodes/start", { nodes });
 export const stopNodes = (nodes) => call("/api/nodes/stop", { nodes });
 
-/** Runs a script on this node, or on the cluster node `node` (from a controller). */
+/** Runs a script in the console's session on this node, or on the cluster node `node` (from
+ * a controller). */
 export function run(script, node) {
   return call("/api/run", node ? { script, node } : { script });
+}
+
+/** Runs a page's own query in a session of its own (never waits for the console). */
+export function query(script, node) {
+  return call("/api/run", node ? { script, node, fresh: true } : { script, fresh: true });
 }
 
 /** A table result as objects, one per row (cells are text or null). */

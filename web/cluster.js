@@ -105,8 +105,18 @@ function renderButtons() {
   box.querySelector("#selected-count").textContent = n ? `${n} selected` : "";
 }
 
+let inflight = false;
+
 async function refresh() {
-  const r = await api.cluster();
+  // One request at a time: a slow controller gets no pile of refreshes.
+  if (inflight) return;
+  inflight = true;
+  let r;
+  try {
+    r = await api.cluster();
+  } finally {
+    inflight = false;
+  }
   if (r.ok) {
     state.rows = api.rowsOf(r.result);
     state.error = "";

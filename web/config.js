@@ -16,7 +16,7 @@ function editor(id, title, load, save, help) {
   const text = api.el("textarea", { id: id + "-text", rows: 12, style: "width:100%;font-family:monospace" });
   const status = api.el("div", { id: id + "-status" });
   const reload = async () => {
-    const r = await api.run(load);
+    const r = await api.query(load);
     if (!box) return;
     if (r.ok) {
       text.value = api.valuesOf(r.result).join("\n");
@@ -27,7 +27,7 @@ function editor(id, title, load, save, help) {
   };
   const store = async () => {
     const lines = text.value.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
-    const r = await api.run(`${save}(${vectorLiteral(lines)})`);
+    const r = await api.query(`${save}(${vectorLiteral(lines)})`);
     if (!box) return;
     status.replaceChildren(r.ok ? api.el("p", { class: "ok" }, "Saved.") : renderResult(r));
     if (r.ok) reload();

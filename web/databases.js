@@ -37,9 +37,9 @@ async function openTable(db, table) {
     section("Partitions (tablets)", "tablets", tablets),
   );
   const [c, s, p] = await Promise.all([
-    api.run(`exec count(*) from ${t}`, via),
-    api.run(`schema(${t})["colDefs"]`, via),
-    api.run(`getTabletsMeta(${api.quote("/" + db.replace(/^dfs:\/\//, "") + "/%")}, ${api.quote(table)}, true)`, via),
+    api.query(`exec count(*) from ${t}`, via),
+    api.query(`schema(${t})["colDefs"]`, via),
+    api.query(`getTabletsMeta(${api.quote("/" + db.replace(/^dfs:\/\//, "") + "/%")}, ${api.quote(table)}, true)`, via),
   ]);
   count.textContent = c.ok ? (c.result && c.result.value !== undefined ? c.result.value : c.result.text) : c.error;
   show(schema, s);
@@ -52,7 +52,7 @@ async function openDatabase(db) {
   const detail = box.querySelector("#table-detail");
   tables.replaceChildren(api.el("li", { class: "muted" }, "Loading…"));
   detail.replaceChildren();
-  const r = await api.run(`getTables(${api.quote(db)})`, via);
+  const r = await api.query(`getTables(${api.quote(db)})`, via);
   if (!r.ok) {
     tables.replaceChildren();
     detail.replaceChildren(renderResult(r));
@@ -64,7 +64,7 @@ async function openDatabase(db) {
       ? names.map((t) => api.el("li", { "data-table": t, onclick: () => openTable(db, t) }, t))
       : [api.el("li", { class: "muted" }, "No tables")]),
   );
-  const info = await api.run(`schema(database(${api.quote(db)}))`, via);
+  const info = await api.query(`schema(database(${api.quote(db)}))`, via);
   detail.append(section("Database", "db-schema", renderResult(info)));
 }
 
@@ -73,10 +73,10 @@ async function loadChunks(ctx) {
   const parts = [];
   if (ctx.isController) {
     // The controller's catalog: every chunk's replicas and versions, COMPLETE or RECOVERING.
-    parts.push(["Cluster chunk status (controller)", api.run("getClusterChunksStatus()", "")]);
+    parts.push(["Cluster chunk status (controller)", api.query("getClusterChunksStatus()", "")]);
   }
   if (!ctx.isController || via) {
-    parts.push([`Chunks on ${via || ctx.me.node}`, api.run("getAllChunks()", via)]);
+    parts.push([`Chunks on ${via || ctx.me.node}`, api.query("getAllChunks()", via)]);
   }
   const views = [];
   for (const [title, pending] of parts) {
@@ -110,8 +110,8 @@ export async function mount(container, ctx) {
     if (via) box.querySelector("#via").textContent = `Tables are read through data node ${via}.`;
   }
   // The controller's catalog, and the databases the data node knows (a node's own DFS).
-  const asks = [api.run(ctx.isController ? "getClusterDFSDatabases()" : "getDFSDatabases()", "")];
-  if (ctx.isController && via) asks.push(api.run("getDFSDatabases()", via));
+  const asks = [api.query(ctx.isController ? "getClusterDFSDatabases()" : "getDFSDatabases()", "")];
+  if (ctx.isController && via) asks.push(api.query("getDFSDatabases()", via));
   const answers = await Promise.all(asks);
   if (!box) return;
   const list = box.querySelector("#db-list");

@@ -9,14 +9,14 @@ const ACCESS = ["TABLE_READ", "TABLE_WRITE", "TABLE_INSERT", "TABLE_UPDATE", "TA
 let box = null;
 
 async function act(script) {
-  const r = await api.run(script);
+  const r = await api.query(script);
   if (!box) return;
   box.querySelector("#user-status").replaceChildren(r.ok ? api.el("p", { class: "ok" }, "Done: " + script.split("(")[0]) : renderResult(r));
   if (r.ok) list();
 }
 
 async function list() {
-  const r = await api.run("getUserList()");
+  const r = await api.query("getUserList()");
   if (!box) return;
   const target = box.querySelector("#user-list");
   target.replaceChildren(renderResult(r));

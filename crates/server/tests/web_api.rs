@@ -180,3 +180,41 @@ async fn web_login_required_is_honoured() {
     assert_eq!(j["result"]["value"], "2");
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn page_queries_do_not_wait_for_the_console() {
+    let (server, addr) = start(false).await;
+    let cookie = login(&addr, "admin", "123456").await.cookie().unwrap();
+    // The console's script runs until the test lets it go (a shared table gets a row).
+    let setup = json!({"script": "share table(1:0, [`x], [INT]) as webGo"}).to_string();
+    let j = http(&addr, "POST", "/api/run", Some(&cookie), &setup).await.json();
+    assert_eq!(j["ok"], true, "{j}");
+    let long = {
+        let (addr, cookie) = (addr.clone(), cookie.clone());
+        let script = "n = 0\nwhile (size(webGo) == 0) { n += 1 }\n1";
+        let body = json!({ "script": script }).to_string();
+        tokio::spawn(async move { http(&addr, "POST", "/api/run", Some(&cookie), &body).await })
+    };
+    // While the console's script runs, a page's query (`fresh`) answers: it sees that script
+    // among the running jobs, so it did not wait for it.
+    let q = json!({"script": "j = getConsoleJobs()\nsum(like(j.desc, \"n = 0%\"))",
+                   "fresh": true})
+    .to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let j = http(&addr, "POST", "/api/run", Some(&cookie), &q).await.json();
+        assert_eq!(j["ok"], true, "{j}");
+        if j["result"]["value"] == "1" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the console's script never ran: {j}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!long.is_finished());
+    let go = json!({"script": "insert into webGo values(1)", "fresh": true}).to_string();
+    let j = http(&addr, "POST", "/api/run", Some(&cookie), &go).await.json();
+    assert_eq!(j["ok"], true, "{j}");
+    let j = long.await.unwrap().json();
+    assert_eq!(j["result"]["value"], "1");
+    server.shutdown().await;
+}

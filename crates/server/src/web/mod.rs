@@ -163,6 +163,26 @@ struct RunSession<'a> {
     temporary: bool,
 }
 
+impl<'a> RunSession<'a> {
+    /// A temporary session of the same user: for the pages' own queries, which need none of
+    /// the console's variables and must not wait while the console runs a long script.
+    fn scratch(self, remote: SocketAddr) -> Result<RunSession<'a>, ApiError> {
+        if self.temporary {
+            return Ok(self);
+        }
+        let session = self
+            .node
+            .open_session(remote)
+            .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
+        session.set_user(&self.session.user());
+        Ok(RunSession {
+            node: self.node,
+            session,
+            temporary: true,
+        })
+    }
+}
+
 impl Drop for RunSession<'_> {
     fn drop(&mut self) {
         if self.temporary {
@@ -236,7 +256,11 @@ async fn api_inner(
                 return Err(ApiError::bad("The script is empty"));
             }
             let target = body.get("node").and_then(Json::as_str).unwrap_or("");
-            let rs = session_for(node, &caller, false, remote)?;
+            let fresh = body.get("fresh").and_then(Json::as_bool).unwrap_or(false);
+            let mut rs = session_for(node, &caller, false, remote)?;
+            if fresh {
+                rs = rs.scratch(remote)?;
+            }
             let ran = if target.is_empty() || target == node.alias() {
                 run(node, &rs.session, Work::Script(script.to_string())).await
             } else {
@@ -245,7 +269,8 @@ async fn api_inner(
             Ok(ran_response(ran))
         }
         "/api/cluster" if is_get => {
-            let rs = session_for(node, &caller, false, remote)?;
+            // A session of its own: the refresh never waits for the console's script.
+            let rs = session_for(node, &caller, false, remote)?.scratch(remote)?;
             let f = Work::Function("getClusterPerf".into(), vec![Value::bool(true)]);
             Ok(ran_response(run(node, &rs.session, f).await))
         }
