@@ -189,3 +189,93 @@ fn column_of_vector(s: &str) -> Vec<String> {
     }
     inner.split(", ").map(|x| x.trim_matches('"').to_string()).collect()
 }
+
+/// xorshift64*: a seeded random sequence, printed so a run can be repeated.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+/// Random controller faults under writes, on demand: `cargo test -p porpoise --test
+/// controller_faults -- --ignored`, `FAULT_SEED=n` repeats a run, `FAULT_ROUNDS=n` (default 10).
+/// Each round writes a few users, then kills the leader, a follower, or two controllers
+/// (restarting them after a random pause), and waits for writes to resume; the history check
+/// runs at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn random_controller_faults_keep_acknowledged_writes() {
+    let seed: u64 = std::env::var("FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        })
+        | 1;
+    let rounds: usize = std::env::var("FAULT_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    eprintln!("random controller faults: FAULT_SEED={seed} FAULT_ROUNDS={rounds}");
+    let mut rng = Rng(seed);
+    let mut ha = Ha::start("random-faults", 29, 1);
+    ha.wait_ready().await;
+    let dn = ha.dn_ports[0];
+    let mut c = client(dn).await.unwrap();
+    let mut h = History {
+        next: 0,
+        acked: Vec::new(),
+        failed: Vec::new(),
+    };
+    for round in 0..rounds {
+        for _ in 0..1 + rng.next(10) {
+            let _ = h.write(&mut c).await;
+        }
+        let leader = ha.leader().await;
+        let victims: Vec<usize> = match (rng.next(3), leader) {
+            (0, Some(l)) => vec![l],
+            (1, Some(l)) => vec![(l + 1 + rng.next(2) as usize) % 3],
+            (_, _) => {
+                let keep = rng.next(3) as usize;
+                (0..3).filter(|i| *i != keep).collect()
+            }
+        };
+        eprintln!("round {round}: leader {leader:?}, killing {victims:?}");
+        for v in &victims {
+            ha.kill_controller(*v);
+        }
+        for _ in 0..rng.next(4) {
+            let _ = h.write(&mut c).await;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.next(2000))).await;
+        for v in &victims {
+            ha.start_controller(*v);
+        }
+        let deadline = Instant::now() + RECOVERY_BOUND;
+        while h.write(&mut c).await.is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: writes did not resume (FAULT_SEED={seed})"
+            );
+        }
+    }
+    let users = column_of_vector(&run(dn, "getUserList()").await.unwrap().unwrap().to_string());
+    let unique: BTreeSet<&String> = users.iter().collect();
+    assert_eq!(unique.len(), users.len(), "a user listed twice (FAULT_SEED={seed})");
+    for a in &h.acked {
+        assert!(users.contains(a), "acknowledged {a} missing (FAULT_SEED={seed})");
+    }
+    eprintln!(
+        "random controller faults (FAULT_SEED={seed}): {} acknowledged, all present once; {} failed",
+        h.acked.len(),
+        h.failed.len()
+    );
+}
