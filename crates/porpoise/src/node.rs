@@ -564,21 +564,47 @@ fn register_rpc(node: &Arc<server::Node>, rpc: &Arc<Rpc>, directory: Directory) 
     let r = Arc::downgrade(rpc);
     rpc.register_function("rpc", move |args| {
         let rpc = r.upgrade().ok_or("The node is shutting down")?;
-        let Some(alias) = args.first().and_then(Value::as_str) else {
-            return Err("rpc expects a node alias and a function".into());
+        // One alias, or several (pnodeRun): those are called at once, results in order.
+        let (aliases, one) = match args.first() {
+            Some(Value::Vector(v)) => (
+                (0..v.len())
+                    .map(|i| v.str_at(i).unwrap_or("").to_string())
+                    .collect::<Vec<_>>(),
+                false,
+            ),
+            Some(v) => match v.as_str() {
+                Some(a) => (vec![a.to_string()], true),
+                None => return Err("rpc expects a node alias and a function".into()),
+            },
+            None => return Err("rpc expects a node alias and a function".into()),
         };
-        let addr = directory(alias)
-            .ok_or_else(|| format!("The node [{alias}] is not a member of the cluster"))?;
-        let call = rpc.call(
-            &addr,
-            CALL_AS,
-            args[1..].to_vec(),
-            CallOptions::once(RPC_CALL_TIMEOUT),
-        );
-        cluster::rpc::block_on(&handle, call)?.map_err(|e| match e {
-            cluster::rpc::RpcError::Remote(m) => m,
-            e => format!("rpc to {alias} failed: {e}"),
-        })
+        let mut calls = Vec::with_capacity(aliases.len());
+        for alias in &aliases {
+            let addr = directory(alias)
+                .ok_or_else(|| format!("The node [{alias}] is not a member of the cluster"))?;
+            let (rpc, alias, call_args) = (rpc.clone(), alias.clone(), args[1..].to_vec());
+            calls.push(async move {
+                rpc.call(&addr, CALL_AS, call_args, CallOptions::once(RPC_CALL_TIMEOUT))
+                    .await
+                    .map_err(|e| match e {
+                        cluster::rpc::RpcError::Remote(m) => m,
+                        e => format!("rpc to {alias} failed: {e}"),
+                    })
+            });
+        }
+        let all = async move {
+            let tasks: Vec<_> = calls.into_iter().map(tokio::spawn).collect();
+            let mut out = Vec::with_capacity(tasks.len());
+            for t in tasks {
+                out.push(t.await.map_err(|e| format!("rpc failed: {e}"))??);
+            }
+            Ok::<Vec<Value>, String>(out)
+        };
+        let mut results = cluster::rpc::block_on(&handle, all)??;
+        if one {
+            return Ok(results.pop().unwrap_or_else(Value::void));
+        }
+        Ok(Value::vector(value::Vector::from_values(results)))
     });
     let n = Arc::downgrade(node);
     rpc.register_blocking(CALL_AS, move |args| {

@@ -120,6 +120,17 @@ async fn users_and_privileges_hold_on_every_node() {
     let mut nodes = column(&t, "value");
     nodes.sort();
     assert_eq!(nodes, ["dn1", "dn2"]);
+    let t = run(dn2, "pnodeRun(def(): table(getNodeAlias() as a, 1 as b))")
+        .await
+        .unwrap()
+        .unwrap();
+    let (mut a, mut n) = (column(&t, "a"), column(&t, "node"));
+    a.sort();
+    n.sort();
+    assert_eq!((a, n), (vec!["dn1".to_string(), "dn2".into()], vec!["dn1".to_string(), "dn2".into()]));
+    // A failure on one node is the call's error.
+    let e = run(dn1, r#"pnodeRun(def(): loadTable("dfs://nope", "t"))"#).await.unwrap_err();
+    assert!(e.contains("dfs://nope"), "{e}");
     let e = text(&mut a1, r#"rpc("dn2", def(): getCurrentSessionAndUser()[1])"#)
         .await
         .unwrap();

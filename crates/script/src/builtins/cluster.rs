@@ -99,7 +99,7 @@ fn rpc(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     if alias == env.host().node_alias() {
         return env.call(&args[1], &args[2..]);
     }
-    call_remote(env, &alias, &args[1], &args[2..])
+    call_remote(env, Value::string(alias), &args[1], &args[2..])
 }
 
 /// The name a shipped lambda gets on the other node.
@@ -113,14 +113,16 @@ pub(crate) struct RemoteCall {
     pub(crate) args: Vec<Value>,
 }
 
-fn call_remote(env: &mut dyn Env, alias: &str, f: &Value, rest: &[Value]) -> Result<Value> {
+/// `alias`: one node's alias (a STRING scalar) or several (a STRING vector: the nodes are
+/// called at once and the answer is an ANY vector of their results, in order).
+fn call_remote(env: &mut dyn Env, alias: Value, f: &Value, rest: &[Value]) -> Result<Value> {
     let user = env.host().user();
     if user == crate::acl::GUEST {
         return Err(super::acl::not_logged_in());
     }
     let call = remote_call(f, rest)?;
     let mut fwd = Vec::with_capacity(call.args.len() + 4);
-    fwd.push(Value::string(alias));
+    fwd.push(alias);
     fwd.push(Value::string(user));
     fwd.push(Value::string(call.setup));
     fwd.push(Value::string(call.func));
@@ -181,8 +183,8 @@ pub(crate) fn remote_call(f: &Value, rest: &[Value]) -> Result<RemoteCall> {
 /// `pnodeRun(func, [nodes], [addNodeAlias=true])`: runs `func()` on each node (by default every
 /// data and compute node of the cluster; on a standalone node, this node) and merges the
 /// results: tables are stacked (with a `node` column when `addNodeAlias`), scalars become a
-/// table of `node` and `value`, anything else a dictionary from node to result. The nodes are
-/// called one after another.
+/// table of `node` and `value`, anything else a dictionary from node to result. The other
+/// nodes are called at once.
 fn pnode_run(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let f = &args[0];
     let nodes = match args.get(1) {
@@ -194,12 +196,29 @@ fn pnode_run(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         _ => true,
     };
     let me = env.host().node_alias();
+    // The other nodes are called at once (one `rpc` with several aliases), this one here.
+    let remote: Vec<String> = nodes.iter().filter(|n| **n != me).cloned().collect();
+    let mut answers = if remote.is_empty() {
+        Vec::new()
+    } else {
+        let v = call_remote(
+            env,
+            Value::vector(Vector::from_strings(remote.clone())),
+            f,
+            &[],
+        )?;
+        match v {
+            Value::Vector(v) if v.len() == remote.len() => (0..v.len()).map(|i| v.get(i)).collect(),
+            other => return Err(Error::new(format!("Unexpected answer of the nodes: {other:?}"))),
+        }
+    }
+    .into_iter();
     let mut results = Vec::with_capacity(nodes.len());
     for n in nodes {
         let v = if n == me {
             env.call(f, &[])?
         } else {
-            call_remote(env, &n, f, &[])?
+            answers.next().unwrap_or_else(Value::void)
         };
         results.push((n, v));
     }
