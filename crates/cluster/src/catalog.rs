@@ -204,11 +204,16 @@ pub enum MetaCommand {
     BeginTxn,
     /// Cluster: commits a begun transaction at the next CID (`MetaResponse::Cid`): tablet
     /// versions +1 as `Commit`, and the replicas that prepared it (chunk id, data nodes) are
-    /// recorded at the chunk's new version. Refused when the transaction was aborted.
+    /// recorded at the chunk's new version. Refused when the transaction was aborted, or when a
+    /// tablet of `expect` (chunk id, table id, version; 0 = not written yet, `TABLET_EXISTS` =
+    /// any version) is not at that version any more: another node's transaction changed it
+    /// (or truncated it) since this one read it.
     CommitTxn {
         tid: u64,
         tablets: Vec<(String, String)>,
         replicas: Vec<(String, Vec<String>)>,
+        #[serde(default)]
+        expect: Vec<(String, String, u32)>,
     },
     /// Cluster: aborts a begun transaction (its coordinator gave up, or a replica holding it
     /// in doubt resolved it). Refused when it committed.
@@ -223,6 +228,9 @@ pub enum MetaCommand {
         to: String,
     },
 }
+
+/// `CommitTxn::expect`'s version for "the tablet exists, at any version" (an append).
+pub const TABLET_EXISTS: u32 = u32::MAX;
 
 /// A cluster transaction's outcome, as replicas in doubt ask for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -585,6 +593,7 @@ impl State {
                 tid,
                 tablets,
                 replicas,
+                expect,
             } => {
                 match self.txns.get(tid) {
                     Some(TxnState::Pending) => {}
@@ -592,6 +601,26 @@ impl State {
                         fail!("The transaction {} already committed", tid)
                     }
                     _ => fail!("The transaction {} was aborted", tid),
+                }
+                for (c, t, v) in expect {
+                    let now = self
+                        .chunks
+                        .get(c)
+                        .and_then(|m| m.tablets.get(t))
+                        .map(|x| x.version)
+                        .unwrap_or(0);
+                    let moved = if *v == TABLET_EXISTS { now == 0 } else { now != *v };
+                    if moved {
+                        let path = self
+                            .chunks
+                            .get(c)
+                            .map(|m| m.partition.clone())
+                            .unwrap_or_default();
+                        fail!(
+                            "<ChunkInTransaction>The partition [{}] was changed by another transaction; nothing was written",
+                            path
+                        );
+                    }
                 }
                 for (c, nodes) in replicas {
                     let Some(chunk) = self.chunks.get(c) else {

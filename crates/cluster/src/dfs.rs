@@ -859,34 +859,7 @@ impl Dfs for LocalDfs {
     }
 
     fn append(&self, db: &str, name: &str, rows: &Table) -> SResult<usize> {
-        self.op(|| {
-            let _w = lock(&self.commit).map_err(script_err)?;
-            let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
-            let keys: Vec<&Vec<u32>> = groups.keys().collect();
-            let chunks = self
-                .chunks_for_current(&d, &t, &scheme, &keys)
-                .map_err(script_err)?;
-            let schema = tablet_schema(&d, &t);
-            let mut written = 0;
-            let mut writes = Vec::with_capacity(groups.len());
-            for ((_, idx), chunk) in groups.iter().zip(chunks) {
-                written += idx.len();
-                let part = if idx.len() == rows.rows() {
-                    rows.clone()
-                } else {
-                    take_rows(rows, idx)
-                };
-                writes.push(Write {
-                    kind: WriteKind::Append,
-                    chunk,
-                    table: t.id.clone(),
-                    schema: schema.clone(),
-                    rows: part,
-                });
-            }
-            self.commit_writes(writes).map_err(script_err)?;
-            Ok(written)
-        })
+        self.retry_changed(|| self.append_once(db, name, rows))
     }
 
     fn upsert(
@@ -897,50 +870,7 @@ impl Dfs for LocalDfs {
         key_columns: &[String],
         ignore_null: bool,
     ) -> SResult<usize> {
-        self.op(|| {
-            let _w = lock(&self.commit).map_err(script_err)?;
-            let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
-            let keys: Vec<&Vec<u32>> = groups.keys().collect();
-            let chunks = self
-                .chunks_for_current(&d, &t, &scheme, &keys)
-                .map_err(script_err)?;
-            let schema = tablet_schema(&d, &t);
-            let cid = self.read(|s| s.counters.last_cid).map_err(script_err)?;
-            let upsert = script::builtins::lookup("upsert!")
-                .ok_or_else(|| script::Error::new("upsert! is not available"))?;
-            let key_names = Value::vector(Vector::from_strings(key_columns.to_vec()));
-            let mut written = 0;
-            let mut writes = Vec::with_capacity(groups.len());
-            for ((_, idx), chunk) in groups.iter().zip(chunks) {
-                written += idx.len();
-                let new = take_rows(rows, idx);
-                let old = self
-                    .scan_tablet(&chunk, &t.id, cid, &schema.columns)
-                    .map_err(script_err)?;
-                let mut env = QuietEnv::default();
-                let merged = (upsert.f)(
-                    &mut env,
-                    &[
-                        Value::table(old),
-                        Value::table(new),
-                        Value::bool(ignore_null),
-                        key_names.clone(),
-                    ],
-                )?;
-                let Value::Table(merged) = merged else {
-                    return Err(script::Error::new("upsert! did not return a table"));
-                };
-                writes.push(Write {
-                    kind: WriteKind::Replace,
-                    chunk,
-                    table: t.id.clone(),
-                    schema: schema.clone(),
-                    rows: (*merged).clone(),
-                });
-            }
-            self.commit_writes(writes).map_err(script_err)?;
-            Ok(written)
-        })
+        self.retry_changed(|| self.upsert_once(db, name, rows, key_columns, ignore_null))
     }
 
     fn replace_partitions(&self, plan: &ScanPlan, parts: Vec<(usize, Table)>) -> SResult<()> {
@@ -1156,6 +1086,113 @@ impl Dfs for LocalDfs {
                 Vector::from_i64(DataType::Long, bytes),
             ],
         ))
+    }
+}
+
+/// Writes on a cluster that race with another node's: retried on a fresh catalog.
+impl LocalDfs {
+    /// Runs a write again (up to `RACE_RETRIES` times) when its commit was refused because
+    /// another node's transaction created or changed a tablet it writes meanwhile.
+    fn retry_changed<R>(&self, mut f: impl FnMut() -> SResult<R>) -> SResult<R> {
+        let mut attempt = 0;
+        loop {
+            match f() {
+                Err(e)
+                    if attempt < RACE_RETRIES
+                        && matches!(self.meta, Meta::Cluster(_))
+                        && e.message().contains(crate::replica::link::CHANGED) =>
+                {
+                    tracing::info!("a write raced another node's and runs again: {}", e.message());
+                    attempt += 1;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    fn append_once(&self, db: &str, name: &str, rows: &Table) -> SResult<usize> {
+        self.op(|| {
+            let _w = lock(&self.commit).map_err(script_err)?;
+            let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
+            let keys: Vec<&Vec<u32>> = groups.keys().collect();
+            let chunks = self
+                .chunks_for_current(&d, &t, &scheme, &keys)
+                .map_err(script_err)?;
+            let schema = tablet_schema(&d, &t);
+            let mut written = 0;
+            let mut writes = Vec::with_capacity(groups.len());
+            for ((_, idx), chunk) in groups.iter().zip(chunks) {
+                written += idx.len();
+                let part = if idx.len() == rows.rows() {
+                    rows.clone()
+                } else {
+                    take_rows(rows, idx)
+                };
+                writes.push(Write {
+                    kind: WriteKind::Append,
+                    chunk,
+                    table: t.id.clone(),
+                    schema: schema.clone(),
+                    rows: part,
+                });
+            }
+            self.commit_writes(writes).map_err(script_err)?;
+            Ok(written)
+        })
+    }
+
+    fn upsert_once(
+        &self,
+        db: &str,
+        name: &str,
+        rows: &Table,
+        key_columns: &[String],
+        ignore_null: bool,
+    ) -> SResult<usize> {
+        self.op(|| {
+            let _w = lock(&self.commit).map_err(script_err)?;
+            let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
+            let keys: Vec<&Vec<u32>> = groups.keys().collect();
+            let chunks = self
+                .chunks_for_current(&d, &t, &scheme, &keys)
+                .map_err(script_err)?;
+            let schema = tablet_schema(&d, &t);
+            let cid = self.read(|s| s.counters.last_cid).map_err(script_err)?;
+            let upsert = script::builtins::lookup("upsert!")
+                .ok_or_else(|| script::Error::new("upsert! is not available"))?;
+            let key_names = Value::vector(Vector::from_strings(key_columns.to_vec()));
+            let mut written = 0;
+            let mut writes = Vec::with_capacity(groups.len());
+            for ((_, idx), chunk) in groups.iter().zip(chunks) {
+                written += idx.len();
+                let new = take_rows(rows, idx);
+                let old = self
+                    .scan_tablet(&chunk, &t.id, cid, &schema.columns)
+                    .map_err(script_err)?;
+                let mut env = QuietEnv::default();
+                let merged = (upsert.f)(
+                    &mut env,
+                    &[
+                        Value::table(old),
+                        Value::table(new),
+                        Value::bool(ignore_null),
+                        key_names.clone(),
+                    ],
+                )?;
+                let Value::Table(merged) = merged else {
+                    return Err(script::Error::new("upsert! did not return a table"));
+                };
+                writes.push(Write {
+                    kind: WriteKind::Replace,
+                    chunk,
+                    table: t.id.clone(),
+                    schema: schema.clone(),
+                    rows: (*merged).clone(),
+                });
+            }
+            self.commit_writes(writes).map_err(script_err)?;
+            Ok(written)
+        })
     }
 }
 

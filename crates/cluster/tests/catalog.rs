@@ -306,6 +306,7 @@ fn cluster_transactions_commit_abort_and_fence() {
             tid: t1,
             tablets: vec![("c1".into(), "t1".into())],
             replicas: vec![("c1".into(), vec!["dn1".into()])],
+            expect: vec![],
         })
         .unwrap();
     let MetaResponse::Cid(cid) = r else {
@@ -329,6 +330,7 @@ fn cluster_transactions_commit_abort_and_fence() {
             tid: t1,
             tablets: vec![("c1".into(), "t1".into())],
             replicas: vec![],
+            expect: vec![],
         },
         MetaCommand::AbortTxn { tid: t1 },
     ] {
@@ -343,6 +345,7 @@ fn cluster_transactions_commit_abort_and_fence() {
             tid: t2,
             tablets: vec![("c1".into(), "t1".into())],
             replicas: vec![("c1".into(), vec!["dn1".into()])],
+            expect: vec![],
         })
         .unwrap_err();
     assert!(e.0.contains("was aborted"), "{e}");
@@ -354,6 +357,7 @@ fn cluster_transactions_commit_abort_and_fence() {
             tid: t3,
             tablets: vec![("c1".into(), "t1".into())],
             replicas: vec![("c1".into(), vec!["dn9".into()])],
+            expect: vec![],
         })
         .unwrap_err();
     assert!(e.0.contains("no replica on dn9"), "{e}");
@@ -376,4 +380,54 @@ fn set_scheme_if_compares_the_current_scheme() {
     let e = s.apply(&set(vec![1, 2, 3], vec![1, 2, 3, 5])).unwrap_err();
     assert!(e.0.contains("changed by another writer"), "{e}");
     assert_eq!(s.databases["dfs://t"].levels[0].scheme, vec![1, 2, 3, 4]);
+}
+
+/// CommitTxn's expectations: a tablet created by another transaction since (expected absent),
+/// changed since (expected at a version), or truncated since (expected to exist) refuses the
+/// commit and changes nothing.
+#[test]
+fn commit_txn_refuses_when_another_transaction_changed_a_tablet() {
+    use cluster::catalog::TABLET_EXISTS;
+    let mut s = State::default();
+    s.apply(&create_db("dfs://t")).unwrap();
+    s.apply(&create_table("dfs://t", "pt")).unwrap();
+    let mut c = nc("/1", "c1");
+    c.replicas = vec!["dn1".into()];
+    s.apply(&MetaCommand::CreateChunks {
+        db: "dfs://t".into(),
+        chunks: vec![c],
+    })
+    .unwrap();
+    let begin = |s: &mut State| match s.apply(&MetaCommand::BeginTxn).unwrap() {
+        MetaResponse::Tid(t) => t,
+        r => panic!("{r:?}"),
+    };
+    let commit = |tid, expect: Vec<(String, String, u32)>| MetaCommand::CommitTxn {
+        tid,
+        tablets: vec![("c1".into(), "t1".into())],
+        replicas: vec![("c1".into(), vec!["dn1".into()])],
+        expect,
+    };
+    let tab = |v| vec![("c1".to_string(), "t1".to_string(), v)];
+    // Two nodes create the tablet at once: the first wins, the second is refused.
+    let (a, b) = (begin(&mut s), begin(&mut s));
+    s.apply(&commit(a, tab(0))).unwrap();
+    let before = s.clone();
+    let e = s.apply(&commit(b, tab(0))).unwrap_err();
+    assert!(e.0.contains("was changed by another transaction"), "{e}");
+    assert_eq!(s, before);
+    // Appends need it to exist; a replace needs the version it read.
+    let c = begin(&mut s);
+    s.apply(&commit(c, tab(TABLET_EXISTS))).unwrap();
+    let d = begin(&mut s);
+    assert!(s.apply(&commit(d, tab(1))).is_err(), "version 2 now");
+    s.apply(&commit(d, tab(2))).unwrap();
+    s.apply(&MetaCommand::DropTablets {
+        db: "dfs://t".into(),
+        table: Some("pt".into()),
+        partitions: vec![],
+    })
+    .unwrap();
+    let e = begin(&mut s);
+    assert!(s.apply(&commit(e, tab(TABLET_EXISTS))).is_err(), "truncated");
 }

@@ -84,6 +84,7 @@ fn replicas_of_a_node_down_too_long_move_to_live_nodes() {
             tid: 1,
             tablets: vec![("c3".into(), "t1".into())],
             replicas: vec![("c3".into(), vec!["dn2".into()])],
+            expect: vec![],
         },
     );
     let live: BTreeSet<String> = ["dn1", "dn3", "dn4"]

@@ -176,6 +176,7 @@ async fn in_doubt_transactions_resolve_with_the_catalog() {
             tid: t1,
             tablets: vec![("c1".into(), "t1".into())],
             replicas: vec![("c1".into(), vec!["dn1".into()])],
+            expect: vec![],
         },
     )
     .await
@@ -222,6 +223,7 @@ async fn in_doubt_transactions_resolve_with_the_catalog() {
             tid: t3,
             tablets: vec![("c1".into(), "t1".into())],
             replicas: vec![("c1".into(), vec!["dn1".into()])],
+            expect: vec![],
         }))
         .await
         .unwrap_err();

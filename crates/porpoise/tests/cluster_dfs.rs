@@ -214,6 +214,36 @@ async fn replicated_writes_reads_failover_and_recovery() {
     let dbs = scalar(p.data[2], "getClusterDFSDatabases()").await.unwrap();
     assert!(dbs.contains("dfs://repl"), "{dbs}");
 
+    // Two nodes writing the first rows of the same new partitions at once (new VALUE
+    // partitions, new chunks, new tablets): every row of both is kept.
+    scalar(
+        p.data[0],
+        "db = database('dfs://race', VALUE, 2024.01.01..2024.01.02); \
+         t = table(1:0, `date`qty, [DATE, LONG]); db.createPartitionedTable(t, 'pt', 'date'); 1",
+    )
+    .await
+    .unwrap();
+    let racer = |port: u16, base: i64| async move {
+        for b in 0..8 {
+            let script = format!(
+                "t = table(2024.03.01 + (0..19) % 4 as date, {}l + 0..19 as qty); \
+                 loadTable('dfs://race', 'pt').append!(t); 1",
+                base + b * 100
+            );
+            scalar(port, &script).await.unwrap();
+        }
+    };
+    tokio::join!(racer(p.data[0], 0), racer(p.data[1], 1_000_000));
+    let race_total: i64 = (0..8)
+        .map(|b| sum_of(b * 100, 20) + sum_of(1_000_000 + b * 100, 20))
+        .sum();
+    for port in [p.data[2], p.compute] {
+        let n = scalar(port, "exec count(*) from loadTable('dfs://race', 'pt')").await.unwrap();
+        assert_eq!(n, "320", "on {port}");
+        let t = scalar(port, "exec sum(qty) from loadTable('dfs://race', 'pt')").await.unwrap();
+        assert_eq!(t, race_total.to_string(), "on {port}");
+    }
+
     // SIGKILL dn3: every chunk still has a live replica; queries see every row at once.
     let mut dead = dn[2].take().unwrap();
     dead.signal(libc::SIGKILL);

@@ -310,14 +310,32 @@ impl Link {
         // Which replicas take part: up to date, and live as the leader sees them.
         let mut parts: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut by_node: BTreeMap<String, Vec<Write>> = BTreeMap::new();
+        // Tablets this write read or creates, at the version it saw: the commit is refused if
+        // another node's transaction changed one meanwhile (`CHANGED`).
+        let mut expect = Vec::new();
         for mut w in writes {
             let Some(c) = state.chunks.get(&w.chunk) else {
                 err!("The chunk {} doesn't exist", w.chunk);
             };
-            // A tablet the catalog doesn't list starts from nothing: a Replace, so rows a
-            // replica still holds from before a truncate or drop never show.
-            if !c.tablets.contains_key(&w.table) {
-                w.kind = WriteKind::Replace;
+            match c.tablets.get(&w.table) {
+                // A tablet the catalog doesn't list starts from nothing: a Replace, so rows a
+                // replica still holds from before a truncate or drop never show; and two
+                // nodes creating it at once must not both do so.
+                None => {
+                    w.kind = WriteKind::Replace;
+                    expect.push((w.chunk.clone(), w.table.clone(), 0));
+                }
+                // Update, delete, upsert: the new content came from this version.
+                Some(t) if w.kind == WriteKind::Replace => {
+                    expect.push((w.chunk.clone(), w.table.clone(), t.version));
+                }
+                // An append: the tablet must still be there (not truncated meanwhile; then the
+                // retry writes it anew).
+                Some(_) => expect.push((
+                    w.chunk.clone(),
+                    w.table.clone(),
+                    crate::catalog::TABLET_EXISTS,
+                )),
             }
             let nodes = participants(c, &snap.live);
             if nodes.is_empty() {
@@ -393,10 +411,12 @@ impl Link {
             tid,
             tablets,
             replicas,
+            expect,
         })) {
             Ok(MetaResponse::Cid(c)) => c,
             Ok(other) => err!("Unexpected answer to CommitTxn: {:?}", other),
-            Err(e) if e.0.contains("was aborted") => {
+            // Refused by the catalog: nothing committed.
+            Err(e) if e.0.contains("was aborted") || e.0.contains(CHANGED) => {
                 self.abort(tid, &ok, &snap.sites);
                 return Err(e);
             }
@@ -640,6 +660,10 @@ impl Link {
         self.read_remote(sites, node, req).map_err(Error)
     }
 }
+
+/// What a refused commit says when another transaction changed a tablet it read or creates
+/// (`MetaCommand::CommitTxn::expect`); an append retries on it.
+pub const CHANGED: &str = "was changed by another transaction";
 
 /// Why a replica did not prepare.
 enum Failure {
