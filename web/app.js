@@ -92,6 +92,7 @@ async function submitLogin(ev) {
   }
   $("login-password").value = "";
   $("login-dialog").close();
+  banner("");
   await refreshMe();
   show(current ? current.id : location.hash.slice(1));
 }
@@ -110,6 +111,9 @@ async function start() {
     openLogin(e.detail);
   });
   const me = await refreshMe();
+  if (me.ok && me.sessionExpired) {
+    banner("Your session has expired or you have logged out. Please log in again.");
+  }
   if (!me.ok || me.leader) {
     $("main").replaceChildren(api.el("div", { class: "error" }, me.error || "Redirecting to the leader…"));
     return;
