@@ -7,6 +7,7 @@
     compose-client.py leader PORT          print the alias of the controllers' leader (as the data node knows it)
     compose-client.py master PORT          print the leader's alias, asking the controller on PORT
     compose-client.py start PORT ALIAS...  startDataNode on the leader (PORT), as the web console does
+    compose-client.py complete PORT        every chunk of the table is COMPLETE with two replicas
     compose-client.py online PORT N        the leader sees exactly N nodes online (getClusterPerf(true))
 
 Every call retries until it succeeds or DEADLINE_S passes: right after `up`, a failover or an
@@ -109,6 +110,16 @@ def start(port, *aliases):
     print(f"startDataNode {' '.join(aliases)} on port {port}")
 
 
+def complete(port):
+    st = session(port).run("select file, state, replicaCount from "
+                           "rpc(getControllerAlias(), getClusterChunksStatus)")
+    mine = st[st["file"].str.contains("compose_test")]
+    bad = mine[(mine["state"] != "COMPLETE") | (mine["replicaCount"] != 2)]
+    if len(mine) == 0 or len(bad) > 0:
+        raise AssertionError(f"chunks not complete: {bad.to_dict('records') or 'none listed'}")
+    print(f"{len(mine)} chunks COMPLETE with 2 replicas")
+
+
 def online(port, n):
     perf = session(port).run("select name, state from getClusterPerf(true)")
     up = sorted(perf[perf["state"] == 1]["name"])
@@ -121,7 +132,7 @@ def main(argv):
     cmd, port = argv[0], int(argv[1])
     rest = argv[2:] if cmd == "start" else [int(a) for a in argv[2:]]
     action = {"write": write, "check": check, "leader": leader, "online": online,
-              "master": master, "start": start}[cmd]
+              "master": master, "start": start, "complete": complete}[cmd]
     deadline = time.monotonic() + DEADLINE_S
     while True:
         try:

@@ -8,8 +8,9 @@
 # does with its debug build), then for each topology, in a copy of its project directory:
 # `up -d`, waits until every container is healthy, writes and reads a DFS table through the
 # official Python client (deploy/compose-client.py) on data node P1-node1, kills containers and
-# checks the cluster still serves (HA topologies: the controllers' leader and another host's
-# agent with its data node), upgrades as DolphinDB's tutorial says (IMAGE= in .env to a second
+# checks the cluster still serves (HA topologies: the controllers' leader and agent1 with
+# P1-node1; the table is replicated, so every other data node still reads all of it; quick: a
+# crash that `restart: always` repairs), upgrades as DolphinDB's tutorial says (IMAGE= in .env to a second
 # image, `down && up -d`) and checks the data survived, then tears everything down.
 # The three multi-host projects run side by side on this one Docker engine: each has its own
 # network, every node advertises this machine's docker0 address, and the ports they publish are
@@ -145,32 +146,59 @@ upgrade() {
     for d in "$@"; do up "$d"; done
 }
 
+# The container of the controllers' leader, as the data node on port $1 knows it.
 leader_container() {
     local alias
-    alias=$(client leader 8711 | tail -n 1) || fail "no leader reported"
+    alias=$(client leader "$1" | tail -n 1) || fail "no leader reported"
     case "$alias" in controller[123]) echo "ddb_$alias" ;; *) fail "unexpected leader [$alias]" ;; esac
 }
 
-# Waits until the data nodes report a leader other than $1 (a failover happened).
+# Waits until the data node on port $2 reports a leader other than $1 (a failover happened).
 wait_new_leader() {
     local deadline=$(($(date +%s) + HEALTH_TIMEOUT_S)) now
     while true; do
-        now=$(leader_container)
+        now=$(leader_container "$2")
         [ "$now" = "$1" ] || { log "new leader: $now"; return; }
         [ "$(date +%s)" -lt "$deadline" ] || fail "the leader is still $1"
         sleep 2
     done
 }
 
+# Every data node (ports $2...) reads the same $1 rows: the table is replicated
+# (dfsReplicationFactor=2) and every node reaches every chunk.
+check_all() {
+    local n=$1 port
+    shift
+    for port in "$@"; do client check "$port" "$n" || fail "data read through port $port"; done
+}
+
+# The container's main process dies as in a crash (not `docker kill`, which counts as a stop):
+# `restart: always` must bring the container back (its restart count goes up).
+crash() {
+    local pid before deadline=$(($(date +%s) + HEALTH_TIMEOUT_S))
+    pid=$(docker inspect -f '{{.State.Pid}}' "$1")
+    before=$(docker inspect -f '{{.RestartCount}}' "$1")
+    log "crash: kill -9 of $1's main process ($pid)"
+    kill -9 "$pid"
+    until [ "$(docker inspect -f '{{.RestartCount}}' "$1")" -gt "$before" ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || fail "$1 was not restarted"
+        sleep 1
+    done
+    log "$1 restarted by its restart policy"
+}
+
 test_quick() {
-    local d
+    local d all=(ddb_controller ddb_agent1)
     d=$(project quick)
     up "$d"
-    wait_healthy ddb_controller ddb_agent1
+    wait_healthy "${all[@]}"
     client online 8711 3 || fail "quick: cluster view"
     client write 8711 0 1000 || fail "quick: write"
+    crash ddb_agent1
+    wait_healthy "${all[@]}"
+    client check 8711 1000 || fail "quick: data after the agent's crash"
     upgrade "$d"
-    wait_healthy ddb_controller ddb_agent1
+    wait_healthy "${all[@]}"
     assert_image "$d" "$IMAGE_B"
     client online 8711 3 || fail "quick: cluster view after the upgrade"
     client check 8711 1000 || fail "quick: data after the upgrade"
@@ -178,32 +206,47 @@ test_quick() {
     down "$d"
 }
 
+# The HA part shared by the single-host and multi-host projects: write through P1-node1, read
+# through every data node, kill the leader and agent1 (with P1-node1, the node written through),
+# read and write through the others, bring them back, then upgrade ($@: project directories).
+ha_scenario() {
+    local all=(ddb_controller1 ddb_controller2 ddb_controller3 ddb_agent1 ddb_agent2 ddb_agent3)
+    local lead victims
+    wait_healthy "${all[@]}"
+    client online 8711 9 || fail "cluster view"
+    client write 8711 0 1000 || fail "write"
+    check_all 1000 8811 8911
+    client complete 8811 || fail "chunk status"
+    lead=$(leader_container 8811)
+    victims=("$lead" ddb_agent1)
+    log "killing ${victims[*]} (the leader is $lead; P1-node1 goes with agent1)"
+    docker kill "${victims[@]}" >/dev/null
+    check_all 1000 8811 8911
+    client write 8811 1000 500 || fail "write with the leader and P1-node1 down"
+    check_all 1500 8911
+    wait_new_leader "$lead" 8811
+    docker start "${victims[@]}" >/dev/null
+    wait_healthy "${all[@]}"
+    check_all 1500 8711
+    client complete 8811 || fail "chunk status after P1-node1 came back"
+    upgrade "$@"
+    wait_healthy "${all[@]}"
+    local d
+    for d in "$@"; do assert_image "$d" "$IMAGE_B"; done
+    client online 8711 9 || fail "cluster view after the upgrade"
+    check_all 1500 8711 8811 8911
+}
+
 test_ha() {
-    local d lead
+    local d
     d=$(project ha)
     up "$d"
-    local all=(ddb_controller1 ddb_controller2 ddb_controller3 ddb_agent1 ddb_agent2 ddb_agent3)
-    wait_healthy "${all[@]}"
-    client online 8711 9 || fail "ha: cluster view"
-    client write 8711 0 1000 || fail "ha: write"
-    lead=$(leader_container)
-    log "killing the leader $lead and ddb_agent3 (agent3 with P3-node1)"
-    docker kill "$lead" ddb_agent3 >/dev/null
-    client check 8711 1000 || fail "ha: read after the kill"
-    client write 8711 1000 500 || fail "ha: write after the kill"
-    wait_new_leader "$lead"
-    docker start "$lead" ddb_agent3 >/dev/null
-    wait_healthy "${all[@]}"
-    upgrade "$d"
-    wait_healthy "${all[@]}"
-    assert_image "$d" "$IMAGE_B"
-    client online 8711 9 || fail "ha: cluster view after the upgrade"
-    client check 8711 1500 || fail "ha: data after the upgrade"
+    ha_scenario "$d"
     down "$d"
 }
 
 test_multi_host() {
-    local host_ip i d dirs=() lead
+    local host_ip i d dirs=()
     # This machine's address on docker0: every container reaches the ports published here.
     host_ip=${HOST_IP:-$(ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -n 1)}
     [ -n "$host_ip" ] || fail "no docker0 address; set HOST_IP to an address of this machine"
@@ -217,27 +260,7 @@ test_multi_host() {
     done
     log "multi-host: three host projects on this engine, hosts at $host_ip"
     for d in "${dirs[@]}"; do up "$d"; done
-    local all=(ddb_controller1 ddb_controller2 ddb_controller3 ddb_agent1 ddb_agent2 ddb_agent3)
-    wait_healthy "${all[@]}"
-    client online 8711 9 || fail "multi-host: cluster view"
-    client write 8711 0 1000 || fail "multi-host: write"
-    lead=$(leader_container)
-    # One controller and one data node other than P1-node1 go down: the leader's whole host,
-    # or, when the leader is on host1 (with P1-node1), the leader and host3's agent.
-    local victims=("$lead" ddb_agent3)
-    [ "$lead" = ddb_controller1 ] || victims=("$lead" "ddb_agent${lead#ddb_controller}")
-    log "killing ${victims[*]} (the leader is $lead)"
-    docker kill "${victims[@]}" >/dev/null
-    client check 8711 1000 || fail "multi-host: read after the kill"
-    client write 8711 1000 500 || fail "multi-host: write after the kill"
-    wait_new_leader "$lead"
-    docker start "${victims[@]}" >/dev/null
-    wait_healthy "${all[@]}"
-    upgrade "${dirs[@]}"
-    wait_healthy "${all[@]}"
-    for d in "${dirs[@]}"; do assert_image "$d" "$IMAGE_B"; done
-    client online 8711 9 || fail "multi-host: cluster view after the upgrade"
-    client check 8711 1500 || fail "multi-host: data after the upgrade"
+    ha_scenario "${dirs[@]}"
     for d in "${dirs[@]}"; do down "$d"; done
 }
 
@@ -268,6 +291,10 @@ test_seed() {
     client start "$port" P1-node1 P2-node1 P3-node1 || fail "seed: startDataNode on $lead"
     client online 8711 9 || fail "seed: cluster view"
     client write 8711 0 1000 || fail "seed: write"
+    check_all 1000 8811 8911
+    grep -q "dolphindb.lic found: porpoise needs no licence" "$d/cluster/controller/log/controller1.log" ||
+        fail "seed: the mounted dolphindb.lic was not acknowledged in controller1.log"
+    log "the seed's (empty) dolphindb.lic was accepted and ignored"
     log "down: $d"
     (cd "$d" && "${compose[@]}" "${files[@]}" down -t 30) 2>&1 | sed 's/^/    /'
     local rest=() u
