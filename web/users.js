@@ -9,6 +9,7 @@ const ACCESS = ["TABLE_READ", "TABLE_WRITE", "TABLE_INSERT", "TABLE_UPDATE", "TA
 let box = null;
 
 async function act(script) {
+  box.querySelector("#user-status").replaceChildren(api.el("p", { class: "muted" }, "Working…"));
   const r = await api.query(script);
   if (!box) return;
   box.querySelector("#user-status").replaceChildren(r.ok ? api.el("p", { class: "ok" }, "Done: " + script.split("(")[0]) : renderResult(r));
@@ -19,7 +20,26 @@ async function list() {
   const r = await api.query("getUserList()");
   if (!box) return;
   const target = box.querySelector("#user-list");
-  target.replaceChildren(renderResult(r));
+  if (!r.ok) {
+    target.replaceChildren(renderResult(r));
+    return;
+  }
+  const names = api.valuesOf(r.result);
+  target.replaceChildren(
+    api.el("ul", { class: "list" },
+      names.length
+        ? names.map((u) => api.el("li", { "data-user": u, title: "Show privileges", onclick: () => access(u) }, u))
+        : [api.el("li", { class: "muted" }, "No users besides the built-in administrator")]),
+  );
+}
+
+/** A user's privileges (getUserAccess), and fill the forms with the name. */
+async function access(user) {
+  box.querySelector("#new-user").value = user;
+  box.querySelector("#acl-user").value = user;
+  const r = await api.query(`getUserAccess(${api.quote(user)})`);
+  if (!box) return;
+  box.querySelector("#user-access").replaceChildren(api.el("h3", {}, `Privileges of ${user}`), renderResult(r));
 }
 
 const val = (id) => box.querySelector("#" + id).value.trim();
@@ -42,6 +62,7 @@ export function mount(container) {
         api.el("button", { type: "button", id: "grant", onclick: () => act(aclScript("grant")) }, "Grant"),
         api.el("button", { type: "button", id: "revoke", onclick: () => act(aclScript("revoke")) }, "Revoke"))),
     api.el("div", { id: "user-status" }),
+    api.el("section", { class: "panel", id: "user-access" }),
   );
   list();
 }

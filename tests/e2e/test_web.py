@@ -431,6 +431,7 @@ def test_browser_console_and_databases(cluster, browser):
     text_of(d, "#schema", "price", 60)
     find(d, "#load-chunks").click()
     text_of(d, "#chunks", "/webtest/1", 60)
+    text_of(d, "#chunks", "COMPLETE", 60)
     shot(d, "07_databases")
 
 
@@ -457,10 +458,17 @@ def test_browser_configuration_and_data_node(cluster, browser):
     find(d, "#new-password").send_keys("pw123456")
     find(d, "#create-user").click()
     text_of(d, "#user-list", "webuser2")
+    find(d, "#acl-access").send_keys("TABLE_READ")
+    find(d, "#acl-user").clear()
+    find(d, "#acl-user").send_keys("webuser2")
+    find(d, "#grant").click()
+    text_of(d, "#user-status", "Done: grant")
+    find(d, 'li[data-user="webuser2"]').click()
+    text_of(d, "#user-access", "allow")
     shot(d, "09_users")
     find(d, "#delete-user").click()
-    wait_for("webuser2 gone", lambda: "webuser2" not in find(d, "#user-list").text
-             and "Done" in find(d, "#user-status").text, 30)
+    text_of(d, "#user-status", "Done: deleteUser")
+    wait_for("webuser2 gone", lambda: "webuser2" not in find(d, "#user-list").text, 30)
 
     # A data node serves the script console (no cluster pages).
     d.get(f"http://127.0.0.1:{cluster['data']}/")
