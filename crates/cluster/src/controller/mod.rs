@@ -825,6 +825,16 @@ pub async fn propose_remote(
                 }
             }
             Err(e @ RpcError::Unreachable(_)) => *last_error = e.to_string(),
+            Err(e @ RpcError::Timeout(_)) => {
+                // The time is up while a controller held the request: it may still commit.
+                *last_error = e.to_string();
+                crate::err!(
+                    "No controller confirmed the request within {} ms (no leader with a quorum of the {} controllers answered in time; it may still be applied): {}",
+                    timeout.as_millis(),
+                    controllers.len(),
+                    describe(&answers)
+                );
+            }
             Err(e) => return Err(e.into()),
         }
     }
