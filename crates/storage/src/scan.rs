@@ -142,6 +142,23 @@ impl TabletScan {
         for b in self {
             parts.push(b?.columns);
         }
+        // One batch (a partition written once, a cached column set) is the table as is:
+        // sharing its columns saves copying them.
+        if let [one] = parts.as_slice() {
+            let conformed = one.len() == defs.len()
+                && one
+                    .iter()
+                    .zip(&defs)
+                    .all(|(c, d)| c.ty == d.ty && c.scale == d.scale);
+            if conformed {
+                return Ok(Table {
+                    name: String::new(),
+                    names: defs.iter().map(|d| d.name.clone()).collect(),
+                    columns: one.clone(),
+                    kind: value::TableKind::Basic,
+                });
+            }
+        }
         Ok(Table::new(
             defs.iter().map(|d| d.name.clone()).collect(),
             concat(&defs, &parts),

@@ -116,7 +116,8 @@ fn ids_of_ints<T: Copy + Into<i64>>(s: &[T]) -> Grouping {
         hi = hi.max(x);
     }
     let range = (hi as i128 - lo as i128 + 1).max(0) as u128;
-    if !s.is_empty() && range <= (DIRECT_SLOTS_MAX.min(4 * s.len() + 1024)) as u128 {
+    let direct_max = DIRECT_SLOTS_MAX.min(4 * s.len() + 1024) as u128;
+    if !s.is_empty() && range <= direct_max {
         let mut table = vec![u32::MAX; range as usize];
         for (r, &x) in s.iter().enumerate() {
             let x: i64 = x.into();
@@ -125,12 +126,49 @@ fn ids_of_ints<T: Copy + Into<i64>>(s: &[T]) -> Grouping {
         }
         return d.finish();
     }
+    // Time buckets (`bar(time, 1m)`, hours in milliseconds) are multiples of a common step:
+    // divided by it, they index a direct table too.
+    if !s.is_empty() {
+        let step = common_step(s, lo);
+        if step > 1 && range / step as u128 + 1 <= direct_max {
+            let mut table = vec![u32::MAX; (range / step as u128 + 1) as usize];
+            for (r, &x) in s.iter().enumerate() {
+                let x: i64 = x.into();
+                let slot = &mut table[((x as i128 - lo as i128) as u128 / step as u128) as usize];
+                d.slot(slot, r);
+            }
+            return d.finish();
+        }
+    }
     let mut map: FxMap<i64, u32> = fx_map(1024);
     for (r, &x) in s.iter().enumerate() {
         let slot = map.entry(x.into()).or_insert(u32::MAX);
         d.slot(slot, r);
     }
     d.finish()
+}
+
+/// The greatest common divisor of every `x - lo` (0 when all are equal, 1 as soon as no
+/// step is shared).
+fn common_step<T: Copy + Into<i64>>(s: &[T], lo: i64) -> u64 {
+    fn gcd(mut a: u64, mut b: u64) -> u64 {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    }
+    let mut g = 0u64;
+    for &x in s {
+        let x: i64 = x.into();
+        let dx = (x as i128 - lo as i128) as u64;
+        if dx % g.max(1) != 0 || g == 0 {
+            g = gcd(g, dx);
+            if g == 1 {
+                return 1;
+            }
+        }
+    }
+    g
 }
 
 fn ids_by_map<K: std::hash::Hash + Eq>(rows: usize, key: impl Fn(usize) -> K) -> Grouping {
@@ -192,7 +230,7 @@ fn combine(a: &Grouping, b: &Grouping) -> Grouping {
     let mut d = Densifier::new(rows);
     let card = b.n.max(1) as u64;
     let slots = a.n as u64 * card;
-    if slots <= DIRECT_SLOTS_MAX.min(4 * rows + 1024) as u64 {
+    if slots <= DIRECT_SLOTS_MAX.min(16 * rows + 1024) as u64 {
         let mut table = vec![u32::MAX; slots as usize];
         for r in 0..rows {
             let k = a.ids[r] as u64 * card + b.ids[r] as u64;
@@ -200,7 +238,8 @@ fn combine(a: &Grouping, b: &Grouping) -> Grouping {
         }
         return d.finish();
     }
-    let mut map: FxMap<u64, u32> = fx_map(1024);
+    // There are at least as many pairs as groups of either side.
+    let mut map: FxMap<u64, u32> = fx_map(a.n.max(b.n).max(1024));
     for r in 0..rows {
         let k = a.ids[r] as u64 * card + b.ids[r] as u64;
         d.slot(map.entry(k).or_insert(u32::MAX), r);
@@ -309,6 +348,88 @@ fn row_comparator(v: &Vector) -> RowCmp<'_> {
     }
 }
 
+/// One u64 per row that orders the rows as `keys` do, when every key has an ordinal image:
+/// each key becomes its offset from its minimum (from its maximum when descending), or its
+/// dense rank when the product of the spans would not fit, and several keys combine as a
+/// mixed-radix number. Sorting these plain integers (a radix sort) is several times faster
+/// than comparing rows key by key through comparators.
+fn combined_ordinals(keys: &[(&Vector, bool)], rows: usize) -> Option<Vec<u64>> {
+    if keys.is_empty() {
+        return None;
+    }
+    let mut combined = vec![0u64; rows];
+    let mut card: u64 = 1;
+    for (v, asc) in keys {
+        let ord = ordinal_keys(v)?;
+        let lo = ord.iter().copied().min().unwrap_or(0);
+        let hi = ord.iter().copied().max().unwrap_or(0);
+        let span = (hi - lo).checked_add(1).filter(|c| card.checked_mul(*c).is_some());
+        let (digits, radix) = match span {
+            Some(c) => {
+                let d: Vec<u64> = if *asc {
+                    ord.iter().map(|&x| x - lo).collect()
+                } else {
+                    ord.iter().map(|&x| hi - x).collect()
+                };
+                (d, c)
+            }
+            None => dense_ranks(&ord, *asc),
+        };
+        card = card.checked_mul(radix)?;
+        for (c, d) in combined.iter_mut().zip(&digits) {
+            *c = *c * radix + d;
+        }
+    }
+    Some(combined)
+}
+
+/// Dense ranks of `ord` (descending when not `asc`) and how many distinct values there are.
+fn dense_ranks(ord: &[u64], asc: bool) -> (Vec<u64>, u64) {
+    let mut pairs: Vec<(u64, u32)> = ord
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (if asc { x } else { !x }, i as u32))
+        .collect();
+    pairs.sort_unstable();
+    let mut ranks = vec![0u64; ord.len()];
+    let mut rank = 0u64;
+    for (j, &(x, i)) in pairs.iter().enumerate() {
+        if j > 0 && pairs[j - 1].0 != x {
+            rank += 1;
+        }
+        ranks[i as usize] = rank;
+    }
+    (ranks, rank + 1)
+}
+
+/// Sorts (key, row) pairs given in row order by key, ties in row order: an LSD radix sort
+/// over the key's significant bits (stable, so ties keep their order).
+fn radix_sort_pairs(pairs: &mut Vec<(u64, u32)>) {
+    const DIGIT: u32 = 11;
+    const BUCKETS: usize = 1 << DIGIT;
+    let max = pairs.iter().map(|p| p.0).max().unwrap_or(0);
+    let bits = 64 - max.leading_zeros();
+    let mut tmp = vec![(0u64, 0u32); pairs.len()];
+    let mut count = vec![0usize; BUCKETS + 1];
+    let mut shift = 0;
+    while shift < bits {
+        count.iter_mut().for_each(|c| *c = 0);
+        for p in pairs.iter() {
+            count[((p.0 >> shift) as usize & (BUCKETS - 1)) + 1] += 1;
+        }
+        for i in 0..BUCKETS {
+            count[i + 1] += count[i];
+        }
+        for p in pairs.iter() {
+            let b = (p.0 >> shift) as usize & (BUCKETS - 1);
+            tmp[count[b]] = *p;
+            count[b] += 1;
+        }
+        std::mem::swap(pairs, &mut tmp);
+        shift += DIGIT;
+    }
+}
+
 /// The order of a stable sort of rows by `keys` (each ascending or not) as a total order:
 /// ties go by row number. The smallest row under it is the first of the sorted rows.
 pub fn stable_row_order<'a>(keys: &'a [(&'a Vector, bool)]) -> impl Fn(u32, u32) -> Ordering + 'a {
@@ -338,21 +459,24 @@ pub fn sort_permutation(keys: &[(&Vector, bool)], rows: usize) -> Vec<u32> {
 pub fn sort_permutation_top(keys: &[(&Vector, bool)], rows: usize, k: usize) -> Vec<u32> {
     let k = k.min(rows);
     let partial = k < rows / 2;
-    if let [(v, asc)] = keys {
-        if let Some(ord) = ordinal_keys(v) {
-            let mut pairs: Vec<(u64, u32)> = ord
-                .into_iter()
-                .enumerate()
-                .map(|(i, x)| (if *asc { x } else { !x }, i as u32))
-                .collect();
-            if partial && k > 0 {
-                pairs.select_nth_unstable(k - 1);
-                pairs.truncate(k);
-            }
-            pairs.sort_unstable();
+    if let Some(combined) = combined_ordinals(keys, rows) {
+        // (key, row) pairs are distinct, so an unstable sort of them is stable by row.
+        let mut pairs: Vec<(u64, u32)> = combined
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| (x, i as u32))
+            .collect();
+        if partial && k > 0 {
+            pairs.select_nth_unstable(k - 1);
             pairs.truncate(k);
-            return pairs.into_iter().map(|(_, i)| i).collect();
+            pairs.sort_unstable();
+        } else if pairs.len() > 4096 {
+            radix_sort_pairs(&mut pairs);
+        } else {
+            pairs.sort_unstable();
         }
+        pairs.truncate(k);
+        return pairs.into_iter().map(|(_, i)| i).collect();
     }
     let cmps: Vec<(RowCmp<'_>, bool)> = keys
         .iter()
@@ -408,6 +532,47 @@ mod tests {
         let g = sort_groups(g, &[&a]);
         // The null (i64::MIN) sorts first.
         assert_eq!(g.ids, vec![1, 2, 1, 0]);
+        // Multiples of a common step (time buckets) index a direct table.
+        let t = Vector::from_i64(DataType::Timestamp, vec![60_000, 1 << 40, 60_000, 0, 1 << 40]);
+        assert_eq!(group_ids(&[&t], 5).ids, vec![0, 1, 0, 2, 1]);
+    }
+
+    /// The integer-key sorts (offsets, dense ranks, radix) agree with comparing rows key by
+    /// key, on enough rows for the radix sort, with descending keys, nulls, wide spans.
+    #[test]
+    fn integer_key_sorts_agree_with_row_comparisons() {
+        let n = 9000;
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let syms: Vec<String> = (0..n).map(|_| format!("s{}", next() % 37)).collect();
+        let sym = Vector::from_symbols(&syms);
+        let small = Vector::from_i32(
+            DataType::Int,
+            (0..n).map(|_| match next() % 50 { 0 => null::I32, v => v as i32 - 20 }).collect(),
+        );
+        let wide = Vector::from_i64(DataType::Long, (0..n).map(|_| next() as i64).collect());
+        let dbl = Vector::from_f64(
+            (0..n).map(|_| match next() % 9 { 0 => null::F64, v => v as f64 * -0.5 }).collect(),
+        );
+        let cases: Vec<Vec<(&Vector, bool)>> = vec![
+            vec![(&sym, true)],
+            vec![(&wide, false)],
+            vec![(&sym, true), (&small, false)],
+            vec![(&small, true), (&dbl, false), (&sym, true)],
+            vec![(&wide, true), (&wide, false), (&small, true)],
+        ];
+        for keys in cases {
+            let order = stable_row_order(&keys);
+            let mut want: Vec<u32> = (0..n as u32).collect();
+            want.sort_by(|&a, &b| order(a, b));
+            assert_eq!(sort_permutation(&keys, n), want);
+            assert_eq!(sort_permutation_top(&keys, n, 10), want[..10].to_vec());
+        }
     }
 
     #[test]

@@ -1,0 +1,170 @@
+//! A DFS database on one node driven end to end through the official Rust client (`dolphindb`
+//! 3.3.1), as an application would: create a COMPO (VALUE + HASH) database and table by
+//! script, append client-built tables with `tableInsert{loadTable(...)}` function requests and
+//! with an uploaded variable and `tableInsert`, read them back and compare every figure with the
+//! same computation done here in Rust; a missing table and a table of the wrong shape are
+//! errors that leave the data as it was.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::*;
+use dolphindb::types::{
+    ConstantImpl, DoubleVector, IntVector, SymbolVector, TableBuilder, VectorImpl,
+};
+
+const UP: Duration = Duration::from_secs(60);
+const SYMS: [&str; 5] = ["AAPL", "IBM", "MSFT", "GOOG", "C"];
+
+/// Rows `from..to` of the test data: (k, sym, price, qty).
+fn rows(from: usize, to: usize) -> Vec<(i32, &'static str, f64, i32)> {
+    (from..to)
+        .map(|i| {
+            (
+                (i % 3) as i32 + 1,
+                SYMS[i % SYMS.len()],
+                i as f64 * 0.25,
+                (i * 7 % 101) as i32,
+            )
+        })
+        .collect()
+}
+
+fn table_of(r: &[(i32, &str, f64, i32)]) -> ConstantImpl {
+    let k: Vec<i32> = r.iter().map(|x| x.0).collect();
+    let sym: Vec<&str> = r.iter().map(|x| x.1).collect();
+    let price: Vec<f64> = r.iter().map(|x| x.2).collect();
+    let qty: Vec<i32> = r.iter().map(|x| x.3).collect();
+    let mut tb = TableBuilder::new();
+    tb.with_contents(
+        vec![
+            VectorImpl::from(IntVector::from_raw(&k)),
+            VectorImpl::from(SymbolVector::from_raw(&sym)),
+            VectorImpl::from(DoubleVector::from_raw(&price)),
+            VectorImpl::from(IntVector::from_raw(&qty)),
+        ],
+        ["k", "sym", "price", "qty"].map(String::from).to_vec(),
+    );
+    tb.build().unwrap().into()
+}
+
+async fn text(c: &mut dolphindb::client::Client, script: &str) -> String {
+    match c.run_script(script).await {
+        Ok(Some(v)) => v.to_string(),
+        Ok(None) => String::new(),
+        Err(e) => panic!("{script}: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dfs_database_through_the_rust_client() {
+    let dir = temp_dir("dfs-rust-client");
+    let port = 21_000 + free_offset(&[21_000], 23);
+    let site = format!("127.0.0.1:{port}:node1");
+    let _node = Proc::spawn(
+        "node1",
+        &dir,
+        &[
+            "-console", "0", "-mode", "single", "-home", "data", "-localSite", &site,
+            "-logFile", "node1.log", "-dataSync", "1",
+        ],
+    );
+    wait_for("the node to listen", UP, || async move { listening(port) }).await;
+    let mut c = client(port).await.unwrap();
+
+    c.run_script(
+        r#"db = database("dfs://rust_client", COMPO, [database("", VALUE, 1..3), database("", HASH, [SYMBOL, 4])])
+           t = table(1:0, `k`sym`price`qty, [INT, SYMBOL, DOUBLE, INT])
+           // Assigned: a table handle as the script's value reaches the client as type 21
+           // (HANDLE), which the Rust client cannot read.
+           pt = db.createPartitionedTable(t, `pt, `k`sym)"#,
+    )
+    .await
+    .unwrap();
+
+    // Two appends as function requests, one through an uploaded variable.
+    let all = rows(0, 1500);
+    let insert = r#"tableInsert{loadTable("dfs://rust_client", "pt")}"#;
+    let n = c
+        .run_function(insert, &[table_of(&all[..1000])])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.to_string(), "1000");
+    c.run_function(insert, &[table_of(&all[1000..1200])])
+        .await
+        .unwrap();
+    let mut vars = HashMap::new();
+    vars.insert("batch".to_string(), table_of(&all[1200..]));
+    c.upload(&vars).await.unwrap();
+    // (`append!` would return the table handle, type 21, which the Rust client cannot read.)
+    assert_eq!(
+        text(&mut c, r#"tableInsert(loadTable("dfs://rust_client", "pt"), batch)"#).await,
+        "300"
+    );
+
+    // Read back: counts, sums per symbol, one partition's rows in order.
+    let pt = r#"loadTable("dfs://rust_client", "pt")"#;
+    assert_eq!(text(&mut c, &format!("exec count(*) from {pt}")).await, "1500");
+    let mut want: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
+    for r in &all {
+        let e = want.entry(r.1).or_default();
+        e.0 += r.3 as i64;
+        e.1 += r.2;
+    }
+    let got = c
+        .run_script(&format!(
+            "select sum(qty) as q, sum(price) as p from {pt} group by sym order by sym"
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(column(&got, "sym"), want.keys().map(|s| s.to_string()).collect::<Vec<_>>());
+    let q: Vec<i64> = column(&got, "q").iter().map(|x| x.parse().unwrap()).collect();
+    assert_eq!(q, want.values().map(|v| v.0).collect::<Vec<_>>());
+    let p: Vec<f64> = column(&got, "p").iter().map(|x| x.parse().unwrap()).collect();
+    for (g, w) in p.iter().zip(want.values()) {
+        assert!((g - w.1).abs() < 1e-6 * w.1.abs().max(1.0), "sum(price) {g} != {}", w.1);
+    }
+    let got = c
+        .run_script(&format!(
+            "select qty from {pt} where k = 2, sym = `IBM order by price"
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let want_qty: Vec<String> = all
+        .iter()
+        .filter(|r| r.0 == 2 && r.1 == "IBM")
+        .map(|r| r.3.to_string())
+        .collect();
+    assert!(!want_qty.is_empty());
+    assert_eq!(column(&got, "qty"), want_qty);
+
+    // Errors: a missing table, then a table with a column too few; nothing is written.
+    let e = c
+        .run_script(r#"loadTable("dfs://rust_client", "nope")"#)
+        .await
+        .expect_err("a missing table is an error");
+    assert!(e.to_string().contains("nope"), "{e}");
+    let e = c
+        .run_function(r#"tableInsert{loadTable("dfs://rust_client", "nope")}"#, &[table_of(&all[..3])])
+        .await
+        .expect_err("inserting into a missing table is an error");
+    assert!(e.to_string().contains("nope"), "{e}");
+    let mut tb = TableBuilder::new();
+    tb.with_contents(
+        vec![VectorImpl::from(IntVector::from_raw(&[1, 2]))],
+        vec!["k".to_string()],
+    );
+    let narrow: ConstantImpl = tb.build().unwrap().into();
+    c.run_function(insert, &[narrow])
+        .await
+        .expect_err("a table of the wrong shape is refused");
+    assert_eq!(text(&mut c, &format!("exec count(*) from {pt}")).await, "1500");
+    // The connection is still usable after the errors.
+    assert_eq!(text(&mut c, "1 + 1").await, "2");
+}
