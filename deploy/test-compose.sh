@@ -73,7 +73,7 @@ cleanup() {
         (cd "$d" && "${compose[@]}" down -t 30 >/dev/null 2>&1) || true
     done
     remove_dir "$work"
-    docker image rm "$IMAGE_B" >/dev/null 2>&1 || true
+    docker image rm "$IMAGE_B" "$IMAGE_A" >/dev/null 2>&1 || true
     if [ $status -eq 0 ]; then
         log "test-compose: all passed (${topologies[*]})"
         echo "compose: ${#topologies[@]} passed, 0 failed"
