@@ -40,14 +40,16 @@ fi
 
 # A static busybox: Debian's busybox-static puts it at /bin/busybox.
 busybox=${BUSYBOX:-/bin/busybox}
-if ! [ -x "$busybox" ] || ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
+# (`ldd` lists no library `=>` a path for a static executable.)
+dynamic() { ldd "$1" 2>/dev/null | grep -q '=>'; }
+if ! [ -x "$busybox" ] || dynamic "$busybox"; then
     if [ -z "${BUSYBOX:-}" ] && command -v apt-get >/dev/null; then
         echo "== installing busybox-static"
         apt-get install -y -qq busybox-static >/dev/null 2>&1 ||
             { apt-get update -qq >/dev/null && apt-get install -y -qq busybox-static >/dev/null; }
     fi
 fi
-if ! [ -x "$busybox" ]; then
+if ! [ -x "$busybox" ] || dynamic "$busybox"; then
     echo "no static busybox at $busybox: install busybox-static or set BUSYBOX=" >&2
     exit 1
 fi
@@ -82,7 +84,7 @@ fi
 chmod 755 "$server/dolphindb"
 
 # A dynamically linked binary (e.g. CI's debug build): its loader and libraries go along.
-if ! file -L "$binary" | grep -q -E 'statically linked|static-pie linked'; then
+if dynamic "$binary"; then
     echo "== $binary is dynamically linked: copying its libraries"
     ldd "$binary" | awk '/=> \//{print $3} /^[ \t]*\/[^ ]*ld-linux/{print $1}' | while read -r lib; do
         mkdir -p "$root$(dirname "$lib")"
