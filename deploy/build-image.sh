@@ -41,7 +41,9 @@ fi
 # A static busybox: Debian's busybox-static puts it at /bin/busybox.
 busybox=${BUSYBOX:-/bin/busybox}
 # (`ldd` lists no library `=>` a path for a static executable.)
-dynamic() { ldd "$1" 2>/dev/null | grep -q '=>'; }
+dynamic() {
+    case "$(ldd "$1" 2>/dev/null || true)" in *"=>"*) return 0 ;; *) return 1 ;; esac
+}
 if ! [ -x "$busybox" ] || dynamic "$busybox"; then
     if [ -z "${BUSYBOX:-}" ] && command -v apt-get >/dev/null; then
         echo "== installing busybox-static"
