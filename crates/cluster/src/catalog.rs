@@ -200,7 +200,8 @@ pub enum MetaCommand {
         expect: Vec<u8>,
         scheme: Vec<u8>,
     },
-    /// Cluster: starts a transaction; answers its TID (`MetaResponse::Tid`).
+    /// Cluster: starts a transaction; answers its TID (`MetaResponse::Tid`). Optional: entry
+    /// nodes pick random TIDs themselves, saving a Raft round per write.
     BeginTxn,
     /// Cluster: commits a begun transaction at the next CID (`MetaResponse::Cid`): tablet
     /// versions +1 as `Commit`, and the replicas that prepared it (chunk id, data nodes) are
@@ -274,8 +275,10 @@ pub struct State {
     pub chunks: BTreeMap<String, ChunkMeta>,
     pub counters: Counters,
     /// Cluster transactions by TID (pending, and the last `TXNS_KEPT` finished ones). Not
-    /// used (and not persisted) by a single node's catalog.
-    #[serde(default)]
+    /// used (and not persisted) by a single node's catalog; not sent with the catalog to data
+    /// nodes either (the controller's snapshot keeps them; replicas ask for the ones they hold
+    /// in doubt, `replica::TXNS`).
+    #[serde(skip)]
     pub txns: BTreeMap<u64, TxnState>,
 }
 
@@ -596,11 +599,13 @@ impl State {
                 expect,
             } => {
                 match self.txns.get(tid) {
-                    Some(TxnState::Pending) => {}
+                    // An entry node picks its TIDs itself (`replica::link::new_tid`), so an
+                    // unknown one is a transaction being committed for the first time.
+                    None | Some(TxnState::Pending) => {}
                     Some(TxnState::Committed(_)) => {
                         fail!("The transaction {} already committed", tid)
                     }
-                    _ => fail!("The transaction {} was aborted", tid),
+                    Some(TxnState::Aborted) => fail!("The transaction {} was aborted", tid),
                 }
                 for (c, t, v) in expect {
                     let now = self
@@ -691,6 +696,9 @@ impl State {
 
     /// Drops the oldest finished transactions past `TXNS_KEPT`.
     fn forget_txns(&mut self) {
+        if self.txns.len() <= TXNS_KEPT {
+            return;
+        }
         let finished = self
             .txns
             .values()

@@ -1,7 +1,8 @@
 //! A data node's transactions in doubt (prepared, no commit or abort heard: its coordinator or
 //! the node itself went down) are resolved with the controller's catalog by the background
 //! round: committed at the CID the catalog recorded, aborted when the catalog aborted them, and
-//! aborted through the catalog when they stay pending too long (a later commit is refused).
+//! aborted through the catalog when they stay without outcome too long (begun, or unknown to
+//! the catalog as an entry node's own TIDs are; a later commit is refused).
 //! One controller behind a real node listener; the replica's store in memory.
 
 use std::path::PathBuf;
@@ -169,6 +170,9 @@ async fn in_doubt_transactions_resolve_with_the_catalog() {
     h.prepare(t1, vec![write(vec![1, 2, 3])]).unwrap();
     h.prepare(t2, vec![write(vec![20])]).unwrap();
     h.prepare(t3, vec![write(vec![30])]).unwrap();
+    // An entry node picks its TIDs itself: one the catalog has never heard of.
+    let t4 = t3 + 1_000_000;
+    h.prepare(t4, vec![write(vec![40])]).unwrap();
     // The coordinator committed t1 and aborted t2, and died before telling the replica.
     let cid = match propose(
         &ctl,
@@ -203,8 +207,8 @@ async fn in_doubt_transactions_resolve_with_the_catalog() {
     round().await.unwrap().unwrap();
     assert_eq!(
         store.prepared(),
-        vec![t3],
-        "t1 committed, t2 aborted, t3 still pending"
+        vec![t3, t4],
+        "t1 committed, t2 aborted, t3 and t4 without outcome"
     );
     let cols = write(vec![]).schema.columns;
     let rows = store.scan("c1", "t1", cid, &cols).unwrap();
@@ -214,10 +218,12 @@ async fn in_doubt_transactions_resolve_with_the_catalog() {
     h.set_in_doubt_timeout(Duration::ZERO);
     round().await.unwrap().unwrap();
     assert!(store.prepared().is_empty());
-    assert_eq!(
-        ctl.read(|s| s.catalog.txns.get(&t3).copied()),
-        Some(TxnState::Aborted)
-    );
+    for t in [t3, t4] {
+        assert_eq!(
+            ctl.read(|s| s.catalog.txns.get(&t).copied()),
+            Some(TxnState::Aborted)
+        );
+    }
     let e = ctl
         .propose(Command::Meta(MetaCommand::CommitTxn {
             tid: t3,

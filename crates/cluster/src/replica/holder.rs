@@ -1,8 +1,9 @@
 //! A data node's replicas: the calls entry nodes make (prepare, commit, abort, read) and the
 //! background round that keeps the node's chunks in step with the catalog:
 //! 1. transactions in doubt (prepared, no commit or abort heard: the coordinator or this node
-//!    went down): committed at the CID the catalog recorded, aborted when the catalog aborted or
-//!    forgot them, and aborted through the catalog when still pending after `IN_DOUBT_TIMEOUT`;
+//!    went down): committed at the CID the catalog recorded, aborted when the catalog aborted
+//!    them, and aborted through the catalog (which then refuses their commit) when still not
+//!    committed after `IN_DOUBT_TIMEOUT`;
 //! 2. recovery: a replica behind the chunk's version (its node was down during writes) copies
 //!    every tablet of the chunk whole from an up-to-date live replica, then reports the version
 //!    (`SetReplicaVersion`). Whole-chunk copies, not incremental ones;
@@ -189,11 +190,16 @@ pub fn round(link: &Link, h: &Holder) -> Result<()> {
     let snap = link.snapshot()?;
     let state = &snap.state;
     let prepared = h.store.prepared();
+    let outcomes = if prepared.is_empty() {
+        Default::default()
+    } else {
+        link.outcomes(&prepared)?
+    };
     {
         let mut seen = lock(&h.in_doubt);
         seen.retain(|t, _| prepared.contains(t));
         for &tid in &prepared {
-            match state.txns.get(&tid) {
+            match outcomes.get(&tid) {
                 Some(TxnState::Committed(cid)) => {
                     tracing::info!("transaction {tid} in doubt: committed at {cid}");
                     if let Err(e) = h.commit(tid, *cid) {
@@ -204,13 +210,9 @@ pub fn round(link: &Link, h: &Holder) -> Result<()> {
                     tracing::info!("transaction {tid} in doubt: aborted");
                     h.abort(tid)?;
                 }
-                // Begun after this catalog was read: not in doubt yet.
-                None if tid > state.counters.last_tid => {}
-                None => {
-                    tracing::warn!("transaction {tid} in doubt is no longer known: aborted");
-                    h.abort(tid)?;
-                }
-                Some(TxnState::Pending) => {
+                // Not committed or aborted yet (or, committed long ago and forgotten: the
+                // catalog keeps the last `TXNS_KEPT` finished ones).
+                None | Some(TxnState::Pending) => {
                     let since = *seen.entry(tid).or_insert_with(Instant::now);
                     if since.elapsed() >= *lock(&h.in_doubt_timeout) {
                         match link.abort_in_doubt(tid) {

@@ -13,7 +13,7 @@ use crate::placement::{self, Policy, Reliability};
 use crate::raft::state::{Command, ControllerState, Reply};
 use crate::rpc::{from_blob, to_blob, Rpc};
 
-use super::{CreateChunks, MetaReply, CHUNKS_STATUS, CREATE_CHUNKS, META};
+use super::{CreateChunks, MetaReply, CHUNKS_STATUS, CREATE_CHUNKS, META, TXNS};
 
 fn running(s: &Weak<ClusterService>) -> std::result::Result<Arc<ClusterService>, String> {
     s.upgrade()
@@ -82,6 +82,21 @@ pub fn serve(
                 live,
                 sites,
             })
+        }
+    });
+    let w = Arc::downgrade(service);
+    rpc.register(TXNS, move |args| {
+        let w = w.clone();
+        async move {
+            let s = running(&w)?;
+            check_leader(&s)?;
+            let tids: Vec<u64> = from_blob(args.first())?;
+            let out: BTreeMap<u64, crate::catalog::TxnState> = s.controller().read(|st| {
+                tids.iter()
+                    .filter_map(|t| st.catalog.txns.get(t).map(|x| (*t, *x)))
+                    .collect()
+            });
+            to_blob(&out)
         }
     });
     tokio::spawn(re_replicate(Arc::downgrade(service), own.clone()));

@@ -359,10 +359,7 @@ impl Link {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let tid = match self.propose_command(Command::Meta(MetaCommand::BeginTxn))? {
-            MetaResponse::Tid(t) => t,
-            other => err!("Unexpected answer to BeginTxn: {:?}", other),
-        };
+        let tid = new_tid();
         // Phase one.
         let prepared = self.block_on(self.prepare_all(tid, by_node, &snap.sites))?;
         let mut ok = Vec::new();
@@ -644,6 +641,13 @@ impl Link {
         .map(|_| ())
     }
 
+    /// The catalog's outcome of transactions (those it has one for).
+    pub fn outcomes(&self, tids: &[u64]) -> Result<BTreeMap<u64, crate::catalog::TxnState>> {
+        let arg = to_blob(&tids).map_err(Error)?;
+        let v = self.block_on(self.leader_call(super::TXNS, vec![arg], META_TIMEOUT, true))??;
+        from_blob(Some(&v)).map_err(Error)
+    }
+
     /// Proposes an abort of a transaction this node holds in doubt.
     pub fn abort_in_doubt(&self, tid: u64) -> Result<()> {
         self.propose_command(Command::Meta(MetaCommand::AbortTxn { tid }))
@@ -659,6 +663,14 @@ impl Link {
     ) -> Result<Table> {
         self.read_remote(sites, node, req).map_err(Error)
     }
+}
+
+/// A transaction id for a write: random (63 bits), picked by the entry node without asking the
+/// controller. Two writes drawing the same one fail safely (a replica refuses a second prepare
+/// of a TID, the catalog a second commit).
+fn new_tid() -> u64 {
+    let r = uuid::Uuid::new_v4().as_u64_pair().0 & (i64::MAX as u64);
+    r.max(1)
 }
 
 /// What a refused commit says when another transaction changed a tablet it read or creates

@@ -10,8 +10,8 @@
 //! - `leader`: the controller's calls: the catalog for nodes (`__cluster_dfs_meta`), chunk
 //!   placement on live data nodes, `getClusterChunksStatus`.
 //!
-//! The contract (docs/controller.md, "Replicated DFS"): a write takes a TID through Raft
-//! (`BeginTxn`), prepares its rows on every up-to-date replica of each chunk it touches whose
+//! The contract (docs/controller.md, "Replicated DFS"): a write picks a random TID, prepares
+//! its rows on every up-to-date replica of each chunk it touches whose
 //! node is live, commits through Raft (`CommitTxn`: the next CID, tablet versions, and the
 //! replicas that prepared recorded at the chunk's new version), then tells the replicas to
 //! commit. A live replica that can't prepare aborts the write; a replica whose node is down
@@ -38,6 +38,8 @@ pub use link::Link;
 pub const META: &str = "__cluster_dfs_meta";
 /// Chunks for new partitions, placed by the leader on live data nodes.
 pub const CREATE_CHUNKS: &str = "__cluster_dfs_create_chunks";
+/// The catalog's outcome of the transactions a replica holds in doubt.
+pub const TXNS: &str = "__cluster_dfs_txns";
 /// `getClusterChunksStatus` on the leader.
 pub const CHUNKS_STATUS: &str = "__cluster_dfs_chunks_status";
 /// Replica calls on a data node.
