@@ -36,7 +36,8 @@ while [ $# -gt 0 ]; do
 done
 [ ${#topologies[@]} -gt 0 ] || topologies=(quick ha multi-host)
 [ -z "$seed" ] || topologies+=(seed)
-topologies=($(printf '%s\n' "${topologies[@]}" | grep -v -x none))
+topologies=($(printf '%s\n' "${topologies[@]}" | grep -v -x none || true))
+[ ${#topologies[@]} -gt 0 ] || { echo "nothing to test: \`none\` needs --seed DIR" >&2; exit 2; }
 
 if [ -n "${COMPOSE:-}" ]; then
     read -r -a compose <<<"$COMPOSE"
