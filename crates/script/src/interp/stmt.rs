@@ -221,9 +221,16 @@ impl Interpreter<'_> {
 
     fn exec_for_in(&mut self, names: &[String], iter: &Expr, body: &Stmt) -> Result<Flow> {
         let seq = self.eval(iter)?;
-        let n = iteration_count(&seq);
+        let range = pair_range(&seq);
+        let n = match &range {
+            Some(r) => r.len,
+            None => iteration_count(&seq),
+        };
         for i in 0..n {
-            let item = iteration_item(&seq, i);
+            let item = match &range {
+                Some(r) => r.item(i),
+                None => iteration_item(&seq, i),
+            };
             if names.len() == 1 {
                 self.assign_var(&names[0], item)?;
             } else {
@@ -370,6 +377,37 @@ pub(crate) fn iteration_count(v: &Value) -> usize {
         _ if v.form() == DataForm::Scalar => 1,
         _ => v.len(),
     }
+}
+
+/// `for (s in a:b)` loops over the integers from `a` up to `b` exclusive, or from `a - 1`
+/// down to `b` when `a > b` (DolphinDB docs: `2:4` gives 2 3, `4:1` gives 3 2 1). Other pairs
+/// are iterated element by element. Items are made one at a time: a long range costs nothing.
+struct PairRange {
+    first: i64,
+    step: i64,
+    len: usize,
+    make: fn(i64) -> Value,
+}
+
+impl PairRange {
+    fn item(&self, i: usize) -> Value {
+        (self.make)(self.first + self.step * i as i64)
+    }
+}
+
+fn pair_range(v: &Value) -> Option<PairRange> {
+    let Value::Pair(x) = v else { return None };
+    let (a, b) = (x.get(0).as_i64()?, x.get(1).as_i64()?);
+    let make: fn(i64) -> Value = match x.ty {
+        DataType::Char => |i| Value::char(i as i8),
+        DataType::Short => |i| Value::short(i as i16),
+        DataType::Int => |i| Value::int(i as i32),
+        DataType::Long => Value::long,
+        _ => return None,
+    };
+    let (first, step) = if a <= b { (a, 1) } else { (a - 1, -1) };
+    let len = usize::try_from(a.abs_diff(b)).ok()?;
+    Some(PairRange { first, step, len, make })
 }
 
 /// Item `i` of an iteration: an element, a table row as a dictionary, a matrix column.

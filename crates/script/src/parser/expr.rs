@@ -53,6 +53,13 @@ fn binop_prec(op: &str) -> Option<(BinOp, u8)> {
     Some((b, p))
 }
 
+/// Words that are operators rather than function names when used infix.
+fn is_operator_word(name: &str) -> bool {
+    ["and", "or", "in", "like", "ilike"]
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(name))
+}
+
 fn operator_function_prec(name: &str) -> Option<u8> {
     use BinOp::*;
     let all = [
@@ -248,9 +255,21 @@ impl<'a> Parser<'a> {
         }
         match &t.tok {
             Tok::Op(op) => self.infix_op(op),
+            // In an if/while condition, a name after a `)` starts the body; only the operator
+            // words (`and`, `or`, `in`, `between`, ...) continue the condition.
+            Tok::Ident(name) if self.in_condition && self.after_close_paren() => match self
+                .infix_word(name)
+            {
+                Some(Infix::Call(_) | Infix::Template(..)) if !is_operator_word(name) => None,
+                other => other,
+            },
             Tok::Ident(name) => self.infix_word(name),
             _ => None,
         }
+    }
+
+    fn after_close_paren(&self) -> bool {
+        self.pos > 0 && matches!(self.toks[self.pos - 1].tok, Tok::Op(")"))
     }
 
     /// Inside SQL, a line that starts with an operator or `and`/`or` continues the statement.

@@ -62,6 +62,9 @@ pub(crate) struct Parser<'a> {
     in_sql: bool,
     /// Inside `< >` metacode: `>` closes unless an expression follows it.
     in_code: bool,
+    /// At the top level of an if/while condition: a name right after a `)` starts the body,
+    /// it is not a function used as an infix operator (`if (ok) f(x)` is not `f(ok, x)`).
+    in_condition: bool,
     depth: u32,
 }
 
@@ -135,6 +138,7 @@ impl<'a> Parser<'a> {
             no_brace: false,
             in_sql: false,
             in_code: false,
+            in_condition: false,
             depth: 0,
         })
     }
@@ -273,11 +277,13 @@ impl<'a> Parser<'a> {
     /// `{` is partial application again.
     fn bracketed<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let saved = (
+            self.in_condition,
             self.newline_ends,
             self.assign_lhs,
             self.no_brace,
             self.in_code,
         );
+        self.in_condition = false;
         self.newline_ends = false;
         self.assign_lhs = false;
         self.no_brace = false;
@@ -286,6 +292,7 @@ impl<'a> Parser<'a> {
         let r = f(self);
         self.leave();
         (
+            self.in_condition,
             self.newline_ends,
             self.assign_lhs,
             self.no_brace,
@@ -297,12 +304,14 @@ impl<'a> Parser<'a> {
     /// Runs `f` in a statement context (a block or function body inside an expression).
     fn statement_context<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let saved = (
+            self.in_condition,
             self.newline_ends,
             self.assign_lhs,
             self.no_brace,
             self.in_sql,
             self.in_code,
         );
+        self.in_condition = false;
         self.newline_ends = true;
         self.assign_lhs = false;
         self.no_brace = false;
@@ -312,6 +321,7 @@ impl<'a> Parser<'a> {
         let r = f(self);
         self.leave();
         (
+            self.in_condition,
             self.newline_ends,
             self.assign_lhs,
             self.no_brace,
@@ -575,12 +585,15 @@ impl<'a> Parser<'a> {
         Ok(StmtKind::Undef(args))
     }
 
-    /// `( expr )` of if/while: any expression, with `{` left for the body.
+    /// `( expr )` of if/while: any expression, with `{` left for the body. DolphinDB requires
+    /// the parentheses, and the body may be a plain call: `if (existsDatabase(p))
+    /// dropDatabase(p)` must not read as `(cond) dropDatabase (p)`, an infix call.
     fn condition(&mut self) -> Result<Expr> {
-        let saved = self.no_brace;
+        let saved = (self.no_brace, self.in_condition);
         self.no_brace = true;
+        self.in_condition = true;
         let r = self.expr();
-        self.no_brace = saved;
+        (self.no_brace, self.in_condition) = saved;
         r
     }
 
