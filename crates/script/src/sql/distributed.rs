@@ -16,6 +16,9 @@
 //!   (a group never spans partitions), and `select map`. The whole query runs on each
 //!   partition; the results are concatenated and put in key order (with hidden key columns).
 //!   Any aggregate works here, user-defined ones included.
+//! - **context limit**: `context by` keys without every partitioning column, with `top` or
+//!   `limit` and a select list of plain columns (the "last point" query). Each partition keeps
+//!   its groups' candidate rows; the query runs again over their concatenation.
 //! - **streamed rows**: a select list of row-wise expressions. Partitions are read in order
 //!   and their rows filtered and computed; `top`/`limit` without `order by` stops reading once
 //!   enough rows are in, `order by ... limit k` keeps each partition's first k rows only.
