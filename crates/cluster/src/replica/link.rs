@@ -162,7 +162,10 @@ impl Link {
                     } else if msg.starts_with("<UnknownLeader>")
                         || msg.starts_with("Can't recognize function name")
                         || msg.starts_with("The controller is not running")
+                        || msg.starts_with(crate::controller::NOT_ACCEPTED_NO_QUORUM)
                     {
+                        // Not taken: a stale leader cut off from the majority refuses so while
+                        // the majority elects another; ask the other controllers.
                         last_error = msg;
                     } else {
                         return Err(Error(msg));
