@@ -17,6 +17,7 @@ use script::dfs::{
     PartitionLevel, PartitionRef, PartitionSelector, PartitionType, PredicateOp, ScanPlan,
 };
 use script::{Env, Host, LocalHost};
+use script::sql::pushdown::RowFilter;
 use storage::partition::{Level, Predicate};
 use value::{DataType, Table, Value, Vector};
 
@@ -258,10 +259,11 @@ impl LocalDfs {
         table: &str,
         cid: u64,
         columns: &[ColumnSpec],
+        filter: Option<&RowFilter>,
     ) -> Result<Table> {
         match &self.meta {
             Meta::Local(_) => self.store.scan(chunk, table, cid, columns),
-            Meta::Cluster(l) => l.read(chunk, table, cid, columns),
+            Meta::Cluster(l) => l.read(chunk, table, cid, columns, filter),
         }
     }
 
@@ -953,6 +955,16 @@ impl Dfs for LocalDfs {
     }
 
     fn read_partition(&self, plan: &ScanPlan, part: usize, columns: &[String]) -> SResult<Table> {
+        self.read_partition_where(plan, part, columns, &RowFilter::default())
+    }
+
+    fn read_partition_where(
+        &self,
+        plan: &ScanPlan,
+        part: usize,
+        columns: &[String],
+        filter: &RowFilter,
+    ) -> SResult<Table> {
         let Some(p) = plan.partitions.get(part) else {
             return Err(script::Error::new("No such partition in the plan"));
         };
@@ -971,7 +983,13 @@ impl Dfs for LocalDfs {
                 .collect::<SResult<_>>()?
         };
         let mut t = self
-            .scan_tablet(&p.chunk, &plan.table_id, plan.cid, &specs)
+            .scan_tablet(
+                &p.chunk,
+                &plan.table_id,
+                plan.cid,
+                &specs,
+                (!filter.is_empty()).then_some(filter),
+            )
             .map_err(script_err)?;
         t.name = plan.table.clone();
         Ok(t)
@@ -1167,7 +1185,7 @@ impl LocalDfs {
                 written += idx.len();
                 let new = take_rows(rows, idx);
                 let old = self
-                    .scan_tablet(&chunk, &t.id, cid, &schema.columns)
+                    .scan_tablet(&chunk, &t.id, cid, &schema.columns, None)
                     .map_err(script_err)?;
                 let mut env = QuietEnv::default();
                 let merged = (upsert.f)(

@@ -129,6 +129,56 @@ fn append_script(first: i32, days: i32, n: i32, base: i64) -> String {
     )
 }
 
+/// The rows `append_script(first, days, n, base)` appends, as a table expression.
+fn rows_of(first: i32, days: i32, n: i32, base: i64) -> String {
+    format!(
+        "table(2024.01.01 + {first} + (0..({n} - 1)) % {days} as date, \
+         take(`A`B`C, {n}) as sym, {base}l + 0..({n} - 1) as qty)"
+    )
+}
+
+/// Filtered selects and aggregates (over `T`) whose `where` conditions the replicas apply
+/// (all but the last: a session variable stays on the entry node), with the columns compared.
+const FILTERED: &[(&str, &[&str])] = &[
+    (
+        "select * from T where sym = `A, qty > 100 order by date, qty",
+        &["date", "sym", "qty"],
+    ),
+    ("select count(*) as n from T where sym = `A", &["n"]),
+    (
+        "select sum(qty) as s, count(*) as n, min(qty) as lo from T \
+         where sym in `A`B, qty between 100:10200 group by sym",
+        &["sym", "s", "n", "lo"],
+    ),
+    (
+        "select max(qty) as mx from T where not(sym == `C) and date >= 2024.01.03 group by date",
+        &["date", "mx"],
+    ),
+    (
+        "select qty from T where qty % 7 == 0, qty < 500 order by qty",
+        &["qty"],
+    ),
+    ("x = `B; select count(*) as n from T where sym = x", &["n"]),
+];
+
+/// Each `FILTERED` query through `port` over `dfs://repl` answers what it answers over `mem`
+/// (a script making `m`, the same rows in memory: the single-node path).
+async fn filtered_same_as_in_memory(port: u16, mem: &str) {
+    for (q, cols) in FILTERED {
+        let dfs = run(port, &q.replace("from T", "from loadTable('dfs://repl', 'pt')"))
+            .await
+            .unwrap_or_else(|e| panic!("{q} on {port}: {e}"))
+            .unwrap();
+        let local = run(port, &format!("{mem}{}", q.replace("from T", "from m")))
+            .await
+            .unwrap_or_else(|e| panic!("{q} in memory: {e}"))
+            .unwrap();
+        for c in *cols {
+            assert_eq!(column(&dfs, c), column(&local, c), "{q}: column {c} on {port}");
+        }
+    }
+}
+
 fn sum_of(base: i64, n: i64) -> i64 {
     n * base + n * (n - 1) / 2
 }
@@ -211,6 +261,15 @@ async fn replicated_writes_reads_failover_and_recovery() {
         states.iter().all(|(s, n)| s == "COMPLETE" && n == "2"),
         "{states:?}"
     );
+    // Filtered queries: the replicas filter (cn1 holds none: every partition is read remotely).
+    let mem = format!(
+        "m = {}; m.append!({}); ",
+        rows_of(0, 5, 1000, 0),
+        rows_of(2, 3, 500, 10_000)
+    );
+    for port in [p.compute, p.data[0]] {
+        filtered_same_as_in_memory(port, &mem).await;
+    }
     let dbs = scalar(p.data[2], "getClusterDFSDatabases()").await.unwrap();
     assert!(dbs.contains("dfs://repl"), "{dbs}");
 
@@ -259,6 +318,10 @@ async fn replicated_writes_reads_failover_and_recovery() {
             total.to_string(),
             "sum on {port}"
         );
+    }
+    // Before the controller notices, reads sent to dn3 fail and go to the other replica.
+    for port in [p.compute, p.data[1]] {
+        filtered_same_as_in_memory(port, &mem).await;
     }
     // Writes go on at once: dn3 can't be reached, so it takes no part (its replicas fall behind).
     scalar(p.data[1], &append_script(1, 4, 40, 70_000))
@@ -400,7 +463,13 @@ async fn data_node_killed_under_writes_and_reads() {
             let mut reads = 0;
             while !stop.load(Ordering::SeqCst) {
                 let floor = acked_count.load(Ordering::SeqCst) * ROWS;
-                let n: i64 = scalar(port, "exec count(*) from loadTable('dfs://load', 'pt')")
+                // Every other read with a `where` clause the replicas apply (no row fails it).
+                let q = if reads % 2 == 0 {
+                    "exec count(*) from loadTable('dfs://load', 'pt')"
+                } else {
+                    "exec count(*) from loadTable('dfs://load', 'pt') where i >= 0, batch >= 0"
+                };
+                let n: i64 = scalar(port, q)
                     .await
                     .unwrap_or_else(|e| panic!("a read failed: {e}"))
                     .parse()

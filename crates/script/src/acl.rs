@@ -718,6 +718,15 @@ impl Dfs for GuardedDfs {
         // The plan was checked when it was made.
         self.inner.read_partition(plan, part, columns)
     }
+    fn read_partition_where(
+        &self,
+        plan: &ScanPlan,
+        part: usize,
+        columns: &[String],
+        filter: &crate::sql::pushdown::RowFilter,
+    ) -> crate::Result<Table> {
+        self.inner.read_partition_where(plan, part, columns, filter)
+    }
     fn chunks(&self) -> crate::Result<Table> {
         self.inner.chunks()
     }

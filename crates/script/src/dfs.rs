@@ -298,6 +298,19 @@ pub trait Dfs: Send + Sync {
     fn plan_scan(&self, db: &str, name: &str, preds: &[ColumnPredicate]) -> Result<ScanPlan>;
     /// One partition's rows at the plan's snapshot, only `columns` (all when empty).
     fn read_partition(&self, plan: &ScanPlan, part: usize, columns: &[String]) -> Result<Table>;
+    /// `read_partition`, keeping at least the rows that pass `filter`: a cluster's replica
+    /// applies it before the rows cross the network. The caller still applies its `where`
+    /// clause to the answer (this default filters nothing).
+    fn read_partition_where(
+        &self,
+        plan: &ScanPlan,
+        part: usize,
+        columns: &[String],
+        filter: &crate::sql::pushdown::RowFilter,
+    ) -> Result<Table> {
+        let _ = filter;
+        self.read_partition(plan, part, columns)
+    }
 
     // --- introspection ---
     /// `getAllChunks()`.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use script::dfs::ColumnSpec;
+use script::sql::pushdown::RowFilter;
 use value::{Table, Value};
 
 use crate::catalog::{ChunkMeta, MetaCommand, MetaResponse, State};
@@ -20,7 +21,7 @@ use crate::{err, Error, Result};
 use super::{
     ColumnWire, CreateChunks, Holder, MetaReply, PrepareHead, ReadRequest, WriteHead, ABORT,
     COMMIT, COMMIT_TIMEOUT, CREATE_CHUNKS, META, META_TIMEOUT, PREPARE, PREPARE_TIMEOUT, READ,
-    READ_TIMEOUT,
+    READ_TIMEOUT, READ_WHERE,
 };
 
 thread_local! {
@@ -552,13 +553,15 @@ impl Link {
     }
 
     /// A tablet's rows at snapshot `cid` from a replica holding its latest version: this node
-    /// first, then the live ones; the next replica when one fails.
+    /// first, then the live ones; the next replica when one fails. A remote replica applies
+    /// `filter` first (this node's own replica doesn't: nothing to save, the caller filters).
     pub fn read(
         &self,
         chunk: &str,
         table: &str,
         cid: u64,
         columns: &[ColumnSpec],
+        filter: Option<&RowFilter>,
     ) -> Result<Table> {
         let mut snap = self.cached()?;
         if !snap.state.chunks.contains_key(chunk) {
@@ -603,7 +606,7 @@ impl Link {
                     .map(|h| h.read(&req).map_err(|e| e.0))
                     .unwrap_or_else(|| Err("no local replica".into()))
             } else {
-                self.read_remote(&snap.sites, node, &req)
+                self.read_remote_where(&snap.sites, node, &req, filter)
             };
             match r {
                 Ok(t) => return Ok(t),
@@ -624,9 +627,28 @@ impl Link {
         node: &str,
         req: &ReadRequest,
     ) -> std::result::Result<Table, String> {
-        let arg = to_blob(req)?;
+        self.read_remote_where(sites, node, req, None)
+    }
+
+    /// `READ`, or `READ_WHERE` with a filter.
+    fn read_remote_where(
+        &self,
+        sites: &BTreeMap<String, String>,
+        node: &str,
+        req: &ReadRequest,
+        filter: Option<&RowFilter>,
+    ) -> std::result::Result<Table, String> {
+        let mut args = vec![to_blob(req)?];
+        let call = match filter {
+            Some(f) => {
+                args.push(to_blob(&f.conds)?);
+                args.extend(f.constants.iter().cloned());
+                READ_WHERE
+            }
+            None => READ,
+        };
         let v = self
-            .block_on(self.replica_call(sites, node, READ, vec![arg], READ_TIMEOUT))
+            .block_on(self.replica_call(sites, node, call, args, READ_TIMEOUT))
             .map_err(|e| e.0)??;
         match v {
             Value::Table(t) => Ok((*t).clone()),

@@ -47,6 +47,9 @@ pub const PREPARE: &str = "__cluster_dfs_chunk_prepare";
 pub const COMMIT: &str = "__cluster_dfs_chunk_commit";
 pub const ABORT: &str = "__cluster_dfs_chunk_abort";
 pub const READ: &str = "__cluster_dfs_chunk_read";
+/// `READ` with `where` conditions the replica applies first: (request, conditions, the
+/// conditions' constants...). Only the rows that can match cross the network.
+pub const READ_WHERE: &str = "__cluster_dfs_chunk_read_where";
 
 /// Bound on a metadata call to the leader (catalog, placement, a proposal).
 pub const META_TIMEOUT: Duration = Duration::from_secs(10);

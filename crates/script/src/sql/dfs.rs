@@ -102,12 +102,14 @@ pub(super) fn scan_threads(host: &dyn crate::builtins::Host, parts: usize) -> us
 }
 
 /// Reads `columns` of every partition of the plan (in parallel) and concatenates them in
-/// partition order.
+/// partition order; with a `filter`, at least the rows that pass it
+/// (`Dfs::read_partition_where`).
 pub(crate) fn read_all(
     host: &dyn crate::builtins::Host,
     dfs: &Arc<dyn Dfs>,
     plan: &ScanPlan,
     columns: &[String],
+    filter: &super::pushdown::RowFilter,
 ) -> Result<Table> {
     let n = plan.partitions.len();
     let threads = scan_threads(host, n);
@@ -115,7 +117,7 @@ pub(crate) fn read_all(
     let mut parts: Vec<Option<Result<Table>>> = (0..n).map(|_| None).collect();
     if threads <= 1 {
         for (i, slot) in parts.iter_mut().enumerate() {
-            *slot = Some(dfs.read_partition(plan, i, columns));
+            *slot = Some(dfs.read_partition_where(plan, i, columns, filter));
         }
     } else {
         let results: Vec<Vec<(usize, Result<Table>)>> = std::thread::scope(|scope| {
@@ -128,7 +130,7 @@ pub(crate) fn read_all(
                             if i >= n {
                                 break;
                             }
-                            out.push((i, dfs.read_partition(plan, i, columns)));
+                            out.push((i, dfs.read_partition_where(plan, i, columns, filter)));
                         }
                         out
                     })
@@ -182,7 +184,7 @@ pub(crate) fn whole_table(host: &dyn crate::builtins::Host, h: &DfsTableHandle) 
     let dfs = dfs_of(host)?;
     let plan = dfs.plan_scan(&h.db, &h.table, &[])?;
     let columns: Vec<String> = plan.info.columns.iter().map(|c| c.name.clone()).collect();
-    read_all(host, &dfs, &plan, &columns)
+    read_all(host, &dfs, &plan, &columns, &Default::default())
 }
 
 /// The value itself, or the rows of the DFS table it is a handle of.

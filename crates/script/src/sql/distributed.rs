@@ -102,11 +102,13 @@ pub(super) fn select(ip: &mut Interpreter, s: &SelectStmt) -> Result<Option<Valu
             quals: quals.clone(),
         },
     )?;
+    let filter = super::pushdown::RowFilter::of(ip, &ps.where_, &empty);
     let q = Query {
         dfs,
         plan,
         columns,
         empty,
+        filter,
     };
     if let Some(shape) = classify(ip, &ps, &q) {
         if let Some(v) = execute(ip, &ps, &q, shape)? {
@@ -114,7 +116,7 @@ pub(super) fn select(ip: &mut Interpreter, s: &SelectStmt) -> Result<Option<Valu
         }
     }
     // Every needed column of every pruned partition, then the in-memory pipeline.
-    let table = super::dfs::read_all(ip.host(), &q.dfs, &q.plan, &q.columns)?;
+    let table = super::dfs::read_all(ip.host(), &q.dfs, &q.plan, &q.columns, &q.filter)?;
     let src = Source {
         table: Arc::new(table),
         quals,
@@ -130,6 +132,9 @@ struct Query {
     columns: Vec<String>,
     /// Those columns without rows.
     empty: Arc<Table>,
+    /// The leading `where` conditions the partitions' replicas apply (the map step applies
+    /// the whole clause again).
+    filter: super::pushdown::RowFilter,
 }
 
 fn empty_table(plan: &ScanPlan, columns: &[String]) -> Table {
@@ -553,7 +558,10 @@ fn each_partition<T: Send>(
 ) -> Result<Vec<T>> {
     let n = q.plan.partitions.len();
     let threads = super::dfs::scan_threads(ip.host(), n);
-    let read = |i: usize| -> Result<Table> { q.dfs.read_partition(&q.plan, i, &q.columns) };
+    let read = |i: usize| -> Result<Table> {
+        q.dfs
+            .read_partition_where(&q.plan, i, &q.columns, &q.filter)
+    };
     if threads <= 1 {
         let mut out = Vec::with_capacity(n);
         let mut rows = 0usize;

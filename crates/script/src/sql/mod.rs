@@ -24,6 +24,7 @@ mod grouped;
 pub mod keys;
 pub mod names;
 mod pivot;
+pub mod pushdown;
 mod select;
 mod source;
 

@@ -1,0 +1,187 @@
+//! `where` conditions a DFS replica applies itself before answering a partition read, so only
+//! the rows that can match cross the network (the filter half of the map step, pushed down).
+//!
+//! Only the leading conditions that are pure row-wise functions of the partition's columns are
+//! pushed: column names (not shadowed by a session variable), constants, comparisons, logic,
+//! arithmetic and a few row-wise built-ins (`in`, `between`, `like`, ...). Such a condition
+//! keeps the same rows of a partition wherever it runs, so the entry node still applies the
+//! whole `where` clause to what comes back: a replica that filters nothing (an older node, a
+//! failed evaluation) only costs bytes, never changes a result.
+
+use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
+use value::{Table, Value};
+
+use super::frame::{Frame, Needed};
+use crate::ast::{BinOp, Expr, UnOp};
+use crate::interp::{Interpreter, SessionState};
+use crate::Result;
+
+/// Operators a pushed condition may use, by their wire name.
+const OPERATORS: &[(BinOp, &str)] = &[
+    (BinOp::Or, "or"),
+    (BinOp::And, "and"),
+    (BinOp::Eq, "eq"),
+    (BinOp::Ne, "ne"),
+    (BinOp::Lt, "lt"),
+    (BinOp::Le, "le"),
+    (BinOp::Gt, "gt"),
+    (BinOp::Ge, "ge"),
+    (BinOp::Add, "add"),
+    (BinOp::Sub, "sub"),
+    (BinOp::Mul, "mul"),
+    (BinOp::Div, "div"),
+    (BinOp::Mod, "mod"),
+    (BinOp::Pair, "pair"),
+];
+
+/// Built-ins a pushed condition may call: row-wise, deterministic, no session state.
+const FUNCTIONS: &[&str] = &[
+    "in", "notIn", "between", "like", "ilike", "isNull", "isValid", "not", "startsWith",
+];
+
+/// One pushed condition's shape; constants are indices into `RowFilter::constants`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Cond {
+    Column(String),
+    Constant(usize),
+    Binary(String, Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+    Neg(Box<Cond>),
+    Call(String, Vec<Cond>),
+    Vector(Vec<Cond>),
+    Tuple(Vec<Cond>),
+}
+
+/// The leading `where` conditions of a query that a replica can apply to a partition.
+#[derive(Clone, Debug, Default)]
+pub struct RowFilter {
+    pub conds: Vec<Cond>,
+    /// The constants the conditions use (sent as values, not text).
+    pub constants: Vec<Value>,
+}
+
+impl RowFilter {
+    pub fn is_empty(&self) -> bool {
+        self.conds.is_empty()
+    }
+
+    /// The longest leading run of `conds` (a prepared `where` clause over `t`'s columns) that
+    /// can be pushed; empty when the first one can't.
+    pub(crate) fn of(ip: &Interpreter, conds: &[Expr], t: &Table) -> RowFilter {
+        let mut f = RowFilter::default();
+        for c in conds {
+            let mut constants = f.constants.clone();
+            match encode(ip, c, t, &mut constants) {
+                Some(c) if mentions_column(&c) => {
+                    f.conds.push(c);
+                    f.constants = constants;
+                }
+                _ => break,
+            }
+        }
+        f
+    }
+
+    /// The rows of `t` the conditions keep, in order (`where` semantics: each condition over
+    /// the rows the previous ones kept).
+    pub fn apply(&self, t: Table) -> Result<Table> {
+        let conds = self
+            .conds
+            .iter()
+            .map(|c| self.decode(c))
+            .collect::<Result<Vec<_>>>()?;
+        static HOST: OnceLock<Arc<crate::LocalHost>> = OnceLock::new();
+        let host = HOST.get_or_init(|| Arc::new(crate::LocalHost::new())).clone();
+        let mut state = SessionState::default();
+        let mut sink = |_: &str| {};
+        let mut ip = Interpreter::new(&mut state, host, &mut sink);
+        let mut frame = Frame::new(Arc::new(t));
+        frame.filter(&mut ip, &conds)?;
+        let out = frame.table(&Needed::All);
+        Ok(Arc::try_unwrap(out).unwrap_or_else(|a| (*a).clone()))
+    }
+
+    fn decode(&self, c: &Cond) -> Result<Expr> {
+        let bad = || crate::Error::new("A pushed-down condition is malformed");
+        let all = |xs: &[Cond]| xs.iter().map(|x| self.decode(x)).collect::<Result<Vec<_>>>();
+        Ok(match c {
+            Cond::Column(n) => Expr::Var(n.clone()),
+            Cond::Constant(i) => Expr::Const(self.constants.get(*i).ok_or_else(bad)?.clone()),
+            Cond::Binary(op, a, b) => {
+                let op = OPERATORS
+                    .iter()
+                    .find(|(_, n)| n == op)
+                    .map(|(o, _)| *o)
+                    .ok_or_else(bad)?;
+                Expr::Binary(op, Box::new(self.decode(a)?), Box::new(self.decode(b)?))
+            }
+            Cond::Not(a) => Expr::Unary(UnOp::Not, Box::new(self.decode(a)?)),
+            Cond::Neg(a) => Expr::Unary(UnOp::Neg, Box::new(self.decode(a)?)),
+            Cond::Call(f, args) if FUNCTIONS.contains(&f.as_str()) => {
+                Expr::Call(Box::new(Expr::Var(f.clone())), all(args)?)
+            }
+            Cond::Call(..) => return Err(bad()),
+            Cond::Vector(xs) => Expr::Vector(all(xs)?),
+            Cond::Tuple(xs) => Expr::Tuple(all(xs)?),
+        })
+    }
+}
+
+fn encode(ip: &Interpreter, e: &Expr, t: &Table, constants: &mut Vec<Value>) -> Option<Cond> {
+    let all = |xs: &[Expr], constants: &mut Vec<Value>| {
+        xs.iter()
+            .map(|x| encode(ip, x, t, constants))
+            .collect::<Option<Vec<_>>>()
+    };
+    Some(match e {
+        // A name the entry node might resolve to something else than the column stays there.
+        Expr::Var(n) if t.column_index(n).is_some() && ip.lookup_plain_var(n).is_none() => {
+            Cond::Column(n.clone())
+        }
+        // Plain data only: they travel in the replica call's arguments.
+        Expr::Const(v @ (Value::Scalar(_) | Value::Pair(_))) => {
+            constants.push(v.clone());
+            Cond::Constant(constants.len() - 1)
+        }
+        Expr::Const(v @ Value::Vector(x)) if x.ty != value::DataType::Any => {
+            constants.push(v.clone());
+            Cond::Constant(constants.len() - 1)
+        }
+        Expr::Binary(op, a, b) => {
+            let name = OPERATORS.iter().find(|(o, _)| o == op)?.1;
+            Cond::Binary(
+                name.to_string(),
+                Box::new(encode(ip, a, t, constants)?),
+                Box::new(encode(ip, b, t, constants)?),
+            )
+        }
+        Expr::Unary(UnOp::Not, a) => Cond::Not(Box::new(encode(ip, a, t, constants)?)),
+        Expr::Unary(UnOp::Neg, a) => Cond::Neg(Box::new(encode(ip, a, t, constants)?)),
+        Expr::Call(f, args) => match &**f {
+            Expr::Var(n)
+                if FUNCTIONS.contains(&n.as_str())
+                    && !ip.state.funcs.contains_key(n)
+                    && ip.lookup_plain_var(n).is_none() =>
+            {
+                Cond::Call(n.clone(), all(args, constants)?)
+            }
+            _ => return None,
+        },
+        Expr::Vector(xs) => Cond::Vector(all(xs, constants)?),
+        Expr::Tuple(xs) => Cond::Tuple(all(xs, constants)?),
+        _ => return None,
+    })
+}
+
+/// A condition of constants alone is left to the entry node (it may be a scalar).
+fn mentions_column(c: &Cond) -> bool {
+    match c {
+        Cond::Column(_) => true,
+        Cond::Constant(_) => false,
+        Cond::Binary(_, a, b) => mentions_column(a) || mentions_column(b),
+        Cond::Not(a) | Cond::Neg(a) => mentions_column(a),
+        Cond::Call(_, xs) | Cond::Vector(xs) | Cond::Tuple(xs) => xs.iter().any(mentions_column),
+    }
+}
