@@ -546,3 +546,67 @@ async fn data_node_killed_under_writes_and_reads() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Figures, not a check (`cargo test -p porpoise --test cluster_dfs pushdown_figures --
+/// --ignored --nocapture`; `PORPOISE_TEST_BIN` for another build): 500k rows on 3 data nodes,
+/// queries through the compute node (it holds no replica: every partition is read from a data
+/// node). Bytes: loopback's received bytes during the query (the least of three runs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn pushdown_figures() {
+    let off = free_offset(&[8900, 8711, 8712, 8713, 8714], 23);
+    let p = Ports {
+        controller: 8900 + off,
+        data: [8711 + off, 8712 + off, 8713 + off],
+        compute: 8714 + off,
+    };
+    let dir = temp_dir("cluster-dfs-figures");
+    write_cfg(&dir, &p);
+    let _ctl = controller(&dir);
+    let _dn: Vec<Proc> = (0..3)
+        .map(|i| worker(&dir, "datanode", &format!("dn{}", i + 1), p.data[i], p.controller))
+        .collect();
+    let _cn = worker(&dir, "computenode", "cn1", p.compute, p.controller);
+    for alias in ["dn1", "dn2", "dn3", "cn1"] {
+        wait_for(&format!("{alias} up"), UP, || is_up(p.controller, alias)).await;
+    }
+    scalar(
+        p.data[0],
+        "db = database('dfs://fig', VALUE, 2024.01.01..2024.01.10); \
+         t = table(1:0, `date`sym`qty`price, [DATE, SYMBOL, LONG, DOUBLE]); \
+         db.createPartitionedTable(t, 'pt', 'date'); \
+         n = 500000; t = table(2024.01.01 + (0..(n - 1)) % 10 as date, \
+         take(`A`B`C`D`E`F`G`H`I`J, n) as sym, 0..(n - 1) as qty, \
+         double(0..(n - 1)) / 7 as price); loadTable('dfs://fig', 'pt').append!(t); 1",
+    )
+    .await
+    .unwrap();
+    // Every byte on loopback (other processes' too: the least of three runs is kept).
+    let rchar = || -> u64 {
+        std::fs::read_to_string("/sys/class/net/lo/statistics/rx_bytes")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let t = "loadTable('dfs://fig', 'pt')";
+    for q in [
+        format!("exec count(*) from {t} where sym = `A"),
+        format!("select sum(qty), count(*) from {t} where sym in `A`B group by date"),
+        format!("select * from {t} where sym = `A, qty < 100000"),
+        format!("select avg(price) from {t} group by sym"),
+    ] {
+        let mut best = Duration::MAX;
+        let mut bytes = u64::MAX;
+        for _ in 0..3 {
+            let (b, start) = (rchar(), std::time::Instant::now());
+            run(p.compute, &q).await.unwrap();
+            best = best.min(start.elapsed());
+            bytes = bytes.min(rchar() - b);
+        }
+        println!("{q}: {:.0} ms, {:.2} MB on loopback", best.as_secs_f64() * 1e3, bytes as f64 / 1e6);
+    }
+    if std::env::var_os("PORPOISE_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -12,8 +12,11 @@ use std::time::{Duration, Instant};
 use dolphindb::client::{Client, ClientBuilder};
 use dolphindb::types::{ConstantImpl, VectorImpl};
 
+/// The porpoise binary: this build's, or `PORPOISE_TEST_BIN` (figures of another build).
 pub fn exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_porpoise"))
+    std::env::var_os("PORPOISE_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_porpoise")))
 }
 
 /// A fresh directory for one test.
