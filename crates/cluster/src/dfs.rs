@@ -16,8 +16,8 @@ use script::dfs::{
     ColumnPredicate, ColumnSpec, CreateTable, DatabaseSpec, Dfs, DfsTableInfo, Engine,
     PartitionLevel, PartitionRef, PartitionSelector, PartitionType, PredicateOp, ScanPlan,
 };
-use script::{Env, Host, LocalHost};
 use script::sql::pushdown::RowFilter;
+use script::{Env, Host, LocalHost};
 use storage::partition::{Level, Predicate};
 use value::{DataType, Table, Value, Vector};
 

@@ -165,16 +165,23 @@ const FILTERED: &[(&str, &[&str])] = &[
 /// (a script making `m`, the same rows in memory: the single-node path).
 async fn filtered_same_as_in_memory(port: u16, mem: &str) {
     for (q, cols) in FILTERED {
-        let dfs = run(port, &q.replace("from T", "from loadTable('dfs://repl', 'pt')"))
-            .await
-            .unwrap_or_else(|e| panic!("{q} on {port}: {e}"))
-            .unwrap();
+        let dfs = run(
+            port,
+            &q.replace("from T", "from loadTable('dfs://repl', 'pt')"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{q} on {port}: {e}"))
+        .unwrap();
         let local = run(port, &format!("{mem}{}", q.replace("from T", "from m")))
             .await
             .unwrap_or_else(|e| panic!("{q} in memory: {e}"))
             .unwrap();
         for c in *cols {
-            assert_eq!(column(&dfs, c), column(&local, c), "{q}: column {c} on {port}");
+            assert_eq!(
+                column(&dfs, c),
+                column(&local, c),
+                "{q}: column {c} on {port}"
+            );
         }
     }
 }
@@ -564,7 +571,15 @@ async fn pushdown_figures() {
     write_cfg(&dir, &p);
     let _ctl = controller(&dir);
     let _dn: Vec<Proc> = (0..3)
-        .map(|i| worker(&dir, "datanode", &format!("dn{}", i + 1), p.data[i], p.controller))
+        .map(|i| {
+            worker(
+                &dir,
+                "datanode",
+                &format!("dn{}", i + 1),
+                p.data[i],
+                p.controller,
+            )
+        })
         .collect();
     let _cn = worker(&dir, "computenode", "cn1", p.compute, p.controller);
     for alias in ["dn1", "dn2", "dn3", "cn1"] {
@@ -604,7 +619,11 @@ async fn pushdown_figures() {
             best = best.min(start.elapsed());
             bytes = bytes.min(rchar() - b);
         }
-        println!("{q}: {:.0} ms, {:.2} MB on loopback", best.as_secs_f64() * 1e3, bytes as f64 / 1e6);
+        println!(
+            "{q}: {:.0} ms, {:.2} MB on loopback",
+            best.as_secs_f64() * 1e3,
+            bytes as f64 / 1e6
+        );
     }
     if std::env::var_os("PORPOISE_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);

@@ -38,7 +38,15 @@ const OPERATORS: &[(BinOp, &str)] = &[
 
 /// Built-ins a pushed condition may call: row-wise, deterministic, no session state.
 const FUNCTIONS: &[&str] = &[
-    "in", "notIn", "between", "like", "ilike", "isNull", "isValid", "not", "startsWith",
+    "in",
+    "notIn",
+    "between",
+    "like",
+    "ilike",
+    "isNull",
+    "isValid",
+    "not",
+    "startsWith",
 ];
 
 /// One pushed condition's shape; constants are indices into `RowFilter::constants`.
@@ -93,7 +101,9 @@ impl RowFilter {
             .map(|c| self.decode(c))
             .collect::<Result<Vec<_>>>()?;
         static HOST: OnceLock<Arc<crate::LocalHost>> = OnceLock::new();
-        let host = HOST.get_or_init(|| Arc::new(crate::LocalHost::new())).clone();
+        let host = HOST
+            .get_or_init(|| Arc::new(crate::LocalHost::new()))
+            .clone();
         let mut state = SessionState::default();
         let mut sink = |_: &str| {};
         let mut ip = Interpreter::new(&mut state, host, &mut sink);
@@ -105,7 +115,11 @@ impl RowFilter {
 
     fn decode(&self, c: &Cond) -> Result<Expr> {
         let bad = || crate::Error::new("A pushed-down condition is malformed");
-        let all = |xs: &[Cond]| xs.iter().map(|x| self.decode(x)).collect::<Result<Vec<_>>>();
+        let all = |xs: &[Cond]| {
+            xs.iter()
+                .map(|x| self.decode(x))
+                .collect::<Result<Vec<_>>>()
+        };
         Ok(match c {
             Cond::Column(n) => Expr::Var(n.clone()),
             Cond::Constant(i) => Expr::Const(self.constants.get(*i).ok_or_else(bad)?.clone()),
