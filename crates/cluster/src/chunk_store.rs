@@ -78,6 +78,28 @@ impl Store for ChunkStore {
             .collect_table()?)
     }
 
+    fn scan_since(
+        &self,
+        chunk: &str,
+        table: &str,
+        after: u64,
+        rows_at_after: u64,
+        cid: u64,
+        columns: &[ColumnSpec],
+    ) -> Result<Option<Table>> {
+        let chunk = ChunkId::new(chunk)?;
+        let defs: Vec<ColumnDef> = columns.iter().map(column_def).collect();
+        match ChunkStore::scan_since(self, &chunk, table, after, rows_at_after, cid, &defs)? {
+            Some(scan) => Ok(Some(scan.collect_table()?)),
+            None => Ok(None),
+        }
+    }
+
+    fn tablet_state(&self, chunk: &str, table: &str) -> Option<(u64, u64)> {
+        let chunk = ChunkId::new(chunk.to_string()).ok()?;
+        self.tablet_info(&chunk, table).map(|i| (i.last_cid, i.rows))
+    }
+
     fn drop_tablet(&self, chunk: &str, table: &str, cid: u64) -> Result<()> {
         let chunk = ChunkId::new(chunk)?;
         Ok(ChunkStore::drop_tablet(self, &chunk, table, cid)?)

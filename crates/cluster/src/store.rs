@@ -77,6 +77,28 @@ pub trait Store: Send + Sync {
     fn prepared(&self) -> Vec<u64> {
         Vec::new()
     }
+    /// A replica's recovery: the rows of a tablet committed in `(after, cid]`, when adding
+    /// them to a replica holding the tablet's commits up to `after` (`rows_at_after` rows)
+    /// gives this store's tablet at `cid`; None when only a whole copy will do (the
+    /// histories diverged, or this store can't tell).
+    fn scan_since(
+        &self,
+        _chunk: &str,
+        _table: &str,
+        _after: u64,
+        _rows_at_after: u64,
+        _cid: u64,
+        _columns: &[ColumnSpec],
+    ) -> Result<Option<Table>> {
+        Ok(None)
+    }
+    /// A tablet's last CID and its rows visible then; None when the store doesn't hold it.
+    fn tablet_state(&self, chunk: &str, table: &str) -> Option<(u64, u64)> {
+        self.tablets()
+            .into_iter()
+            .find(|t| t.chunk == chunk && t.table == table)
+            .map(|t| (t.last_cid, t.rows))
+    }
     /// The last CID that wrote a tablet; None when the store doesn't hold it.
     fn tablet_last_cid(&self, chunk: &str, table: &str) -> Option<u64> {
         self.tablets()

@@ -43,6 +43,19 @@ impl TabletScan {
         cid: u64,
         defs: Vec<ColumnDef>,
     ) -> Result<TabletScan> {
+        TabletScan::start_range(inner, tablet, None, cid, defs)
+    }
+
+    /// `after` Some: only the rows committed after it (up to `cid`), as stored (no TSDB
+    /// deduplication: the reader adds them to the rows it has up to `after` and deduplicates
+    /// when it scans). The caller has checked that no Replace falls in `(after, cid]`.
+    pub(crate) fn start_range(
+        inner: &Arc<Inner>,
+        tablet: Option<Arc<Tablet>>,
+        after: Option<u64>,
+        cid: u64,
+        defs: Vec<ColumnDef>,
+    ) -> Result<TabletScan> {
         inner.pin(cid);
         let mut scan = TabletScan {
             inner: inner.clone(),
@@ -66,7 +79,10 @@ impl TabletScan {
                     ),
                 ));
             }
-            let lo = s.replace_floor(cid);
+            let lo = match after {
+                Some(a) => a + 1,
+                None => s.replace_floor(cid),
+            };
             scan.lo = lo;
             for seg in &s.segments {
                 let m = &seg.meta;
@@ -86,7 +102,8 @@ impl TabletScan {
             }
             s.schema.clone()
         };
-        let dedup = schema.engine == Engine::Tsdb
+        let dedup = after.is_none()
+            && schema.engine == Engine::Tsdb
             && schema.keep_duplicates != KeepDuplicates::All
             && scan.sources.len() > 1;
         if dedup {

@@ -341,6 +341,55 @@ impl ChunkStore {
         TabletScan::start(&self.inner, t, cid, columns.to_vec())
     }
 
+    /// What a replica of this tablet lacks when it holds the tablet's commits up to `after`
+    /// (`rows_at_after` rows visible then): the rows committed in `(after, cid]`, as stored,
+    /// so that adding them to its rows gives this tablet at `cid` (incremental recovery).
+    /// None when the histories diverged and only a whole copy will do: a Replace (update,
+    /// delete, truncate, a re-created tablet) falls in `(after, cid]`, data up to `after` was
+    /// garbage collected, this store saw a different row count at `after`, or it lacks the
+    /// tablet.
+    pub fn scan_since(
+        &self,
+        chunk: &ChunkId,
+        table: &str,
+        after: u64,
+        rows_at_after: u64,
+        cid: u64,
+        columns: &[ColumnDef],
+    ) -> Result<Option<TabletScan>> {
+        let Some(t) = self.inner.tablet(chunk, table) else {
+            return Ok(None);
+        };
+        let (segments, cached) = {
+            let s = t.state.lock();
+            if after > cid || after < s.manifest.gc_cid || s.replace_floor(cid) > after {
+                return Ok(None);
+            }
+            let floor = s.replace_floor(after);
+            let segments: Vec<Arc<SegmentFile>> = s
+                .segments
+                .iter()
+                .filter(|x| x.meta.max_cid >= floor && x.meta.min_cid <= after)
+                .cloned()
+                .collect();
+            let cached: u64 = s
+                .cache
+                .iter()
+                .filter(|b| b.cid >= floor && b.cid <= after)
+                .map(|b| b.rows.rows() as u64)
+                .sum();
+            (segments, (cached, floor))
+        };
+        let (mut rows, floor) = cached;
+        for seg in &segments {
+            rows += rows_in_range(seg, floor, after)?;
+        }
+        if rows != rows_at_after {
+            return Ok(None);
+        }
+        TabletScan::start_range(&self.inner, Some(t), Some(after), cid, columns.to_vec()).map(Some)
+    }
+
     pub fn tablet_info(&self, chunk: &ChunkId, table: &str) -> Option<TabletInfo> {
         let t = self.inner.tablet(chunk, table)?;
         let s = t.state.lock();
@@ -831,6 +880,25 @@ impl Inner {
         }
         self.max_cid.fetch_max(cid, Ordering::AcqRel);
     }
+}
+
+/// Rows of a segment with a commit id in `[lo, hi]`: from its stats when all or none are,
+/// else counted from its `__cid` column.
+fn rows_in_range(seg: &SegmentFile, lo: u64, hi: u64) -> Result<u64> {
+    let m = &seg.meta;
+    if m.max_cid < lo || m.min_cid > hi {
+        return Ok(0);
+    }
+    if m.min_cid >= lo && m.max_cid <= hi {
+        return Ok(m.rows);
+    }
+    let r = crate::segment::SegmentReader::open(&seg.path)?;
+    let (lo, hi) = (lo as i64, hi as i64);
+    let mut n = 0;
+    for rg in 0..r.row_groups() {
+        n += r.read_cids(rg)?.iter().filter(|c| **c >= lo && **c <= hi).count() as u64;
+    }
+    Ok(n)
 }
 
 /// Renames a tablet directory aside, makes that durable, then deletes it.

@@ -4,9 +4,10 @@
 //!    went down): committed at the CID the catalog recorded, aborted when the catalog aborted
 //!    them, and aborted through the catalog (which then refuses their commit) when still not
 //!    committed after `IN_DOUBT_TIMEOUT`;
-//! 2. recovery: a replica behind the chunk's version (its node was down during writes) copies
-//!    every tablet of the chunk whole from an up-to-date live replica, then reports the version
-//!    (`SetReplicaVersion`). Whole-chunk copies, not incremental ones;
+//! 2. recovery: a replica behind the chunk's version (its node was down during writes) asks an
+//!    up-to-date live replica, tablet by tablet, for the rows committed after its own last
+//!    commit (`DELTA`), or copies the tablet whole when the histories diverged (a Replace
+//!    since, another row count); then it reports the version (`SetReplicaVersion`);
 //! 3. garbage: tablets the catalog no longer lists here (dropped tables, partitions, databases).
 
 use std::collections::HashMap;
@@ -23,8 +24,8 @@ use crate::{err, Error, Result};
 
 use super::link::{Link, Snapshot};
 use super::{
-    ColumnWire, PrepareHead, ReadRequest, ABORT, CATCH_UP_WAIT, COMMIT, IN_DOUBT_TIMEOUT, PREPARE,
-    READ, READ_WHERE, ROUND_INTERVAL,
+    ColumnWire, DeltaRequest, PrepareHead, ReadRequest, ABORT, CATCH_UP_WAIT, COMMIT, DELTA,
+    IN_DOUBT_TIMEOUT, PREPARE, READ, READ_WHERE, ROUND_INTERVAL,
 };
 
 pub struct Holder {
@@ -36,6 +37,8 @@ pub struct Holder {
     in_doubt: Mutex<HashMap<u64, Instant>>,
     /// How long a transaction may stay pending in doubt before this replica aborts it.
     in_doubt_timeout: Mutex<Duration>,
+    /// What recoveries transferred.
+    recovery: Mutex<RecoveryStats>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -49,6 +52,7 @@ impl Holder {
             lock: Mutex::new(()),
             in_doubt: Mutex::new(HashMap::new()),
             in_doubt_timeout: Mutex::new(IN_DOUBT_TIMEOUT),
+            recovery: Mutex::new(RecoveryStats::default()),
         }
     }
 
@@ -80,6 +84,24 @@ impl Holder {
     /// commits up to `expect_cid` (waiting up to `CATCH_UP_WAIT` for a commit on its way, that
     /// is while it holds prepared transactions; else it answers at once that it is behind).
     pub fn read(&self, req: &ReadRequest) -> Result<Table> {
+        self.caught_up(req)?;
+        let specs: Vec<_> = req.columns.iter().map(ColumnWire::spec).collect();
+        self.store.scan(&req.chunk, &req.table, req.cid, &specs)
+    }
+
+    /// What a stale replica lacks of a tablet (`DeltaRequest`), once this replica is caught
+    /// up as for a read; None when the histories diverged.
+    pub fn delta(&self, req: &DeltaRequest) -> Result<Option<Table>> {
+        let r = &req.read;
+        self.caught_up(r)?;
+        let specs: Vec<_> = r.columns.iter().map(ColumnWire::spec).collect();
+        self.store
+            .scan_since(&r.chunk, &r.table, req.after, req.rows_at_after, r.cid, &specs)
+    }
+
+    /// Waits (as `read` says) until this replica applied the tablet's commits up to
+    /// `req.expect_cid`.
+    fn caught_up(&self, req: &ReadRequest) -> Result<()> {
         let deadline = Instant::now() + CATCH_UP_WAIT;
         loop {
             let have = self
@@ -100,8 +122,7 @@ impl Holder {
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        let specs: Vec<_> = req.columns.iter().map(ColumnWire::spec).collect();
-        self.store.scan(&req.chunk, &req.table, req.cid, &specs)
+        Ok(())
     }
 }
 
@@ -168,6 +189,16 @@ pub fn register(rpc: &Rpc, holder: &Arc<Holder>) {
                 tracing::debug!("a pushed-down filter on chunk {} failed: {e}", req.chunk);
                 Ok(Value::table(t))
             }
+        }
+    });
+    let h = Arc::downgrade(holder);
+    rpc.register_blocking(DELTA, move |args| {
+        let h = running(&h)?;
+        let req: DeltaRequest = from_blob(args.first())?;
+        match h.delta(&req).map_err(|e| e.0)? {
+            Some(t) => Ok(Value::table(t)),
+            // Diverged: the caller copies the tablet whole.
+            None => Ok(Value::bool(false)),
         }
     });
 }
@@ -265,8 +296,28 @@ pub fn round(link: &Link, h: &Holder) -> Result<()> {
     Ok(())
 }
 
-/// Copies a stale replica's tablets whole from an up-to-date live replica, then reports the
-/// chunk's version.
+/// What recoveries on this node transferred (since it started): for logs, tests and bench.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryStats {
+    /// Tablets brought up to date from only the rows they lacked.
+    pub incremental: u64,
+    /// Tablets copied whole (no local copy, or the histories diverged).
+    pub whole: u64,
+    pub rows: u64,
+    /// Bytes of the transferred tables in the wire encoding.
+    pub bytes: u64,
+}
+
+impl Holder {
+    pub fn recovery_stats(&self) -> RecoveryStats {
+        *lock(&self.recovery)
+    }
+}
+
+/// Brings a stale replica's tablets up to date from an up-to-date live replica, then reports
+/// the chunk's version. Each tablet asks first for only what it lacks (`DELTA`: the rows
+/// committed after its own last commit) and is copied whole (`READ`) when the source finds
+/// the histories diverged.
 fn recover(link: &Link, h: &Holder, snap: &Snapshot, c: &ChunkMeta) -> Result<()> {
     let state = &snap.state;
     let sources: Vec<&str> = c
@@ -282,13 +333,13 @@ fn recover(link: &Link, h: &Holder, snap: &Snapshot, c: &ChunkMeta) -> Result<()
         return Ok(());
     };
     let mut copies = Vec::new();
-    let mut rows = 0;
+    let mut stats = RecoveryStats::default();
     for (table_id, tab) in &c.tablets {
         let Some(t) = d.tables.values().find(|t| &t.id == table_id) else {
             continue;
         };
         let schema = crate::dfs::tablet_schema(d, t);
-        let req = ReadRequest {
+        let read = ReadRequest {
             chunk: c.id.clone(),
             table: table_id.clone(),
             cid: state.counters.last_cid,
@@ -297,23 +348,51 @@ fn recover(link: &Link, h: &Holder, snap: &Snapshot, c: &ChunkMeta) -> Result<()
         };
         let mut got = None;
         let mut last = String::new();
-        for s in &sources {
-            match link.copy_from(&snap.sites, s, &req) {
-                Ok(t) => {
-                    got = Some(t);
-                    break;
+        // A replica holding the tablet's commits up to `after` lacks only the later ones.
+        if let Some((after, rows_at_after)) = h.store.tablet_state(&c.id, table_id) {
+            if after <= tab.last_cid {
+                let req = DeltaRequest {
+                    read: read.clone(),
+                    after,
+                    rows_at_after,
+                };
+                for s in &sources {
+                    match link.delta_from(&snap.sites, s, &req) {
+                        Ok(Some(t)) => {
+                            got = Some((WriteKind::Append, t));
+                            break;
+                        }
+                        // Diverged here: diverged on every up-to-date replica.
+                        Ok(None) => break,
+                        Err(e) => last = e.0,
+                    }
                 }
-                Err(e) => last = e.0,
             }
         }
-        let Some(data) = got else {
+        if got.is_none() {
+            for s in &sources {
+                match link.copy_from(&snap.sites, s, &read) {
+                    Ok(t) => {
+                        got = Some((WriteKind::Replace, t));
+                        break;
+                    }
+                    Err(e) => last = e.0,
+                }
+            }
+        }
+        let Some((kind, data)) = got else {
             err!("no source replica answered: {}", last);
         };
-        rows += data.rows();
+        match kind {
+            WriteKind::Append => stats.incremental += 1,
+            WriteKind::Replace => stats.whole += 1,
+        }
+        stats.rows += data.rows() as u64;
+        stats.bytes += wire_bytes(&data);
         copies.push((
             tab.last_cid,
             Write {
-                kind: WriteKind::Replace,
+                kind,
                 chunk: c.id.clone(),
                 table: table_id.clone(),
                 schema,
@@ -329,16 +408,34 @@ fn recover(link: &Link, h: &Holder, snap: &Snapshot, c: &ChunkMeta) -> Result<()
         }
     }
     link.set_replica_version(&c.id, c.version)?;
+    {
+        let mut total = lock(&h.recovery);
+        total.incremental += stats.incremental;
+        total.whole += stats.whole;
+        total.rows += stats.rows;
+        total.bytes += stats.bytes;
+    }
     tracing::info!(
-        "recovered chunk {} ({}{}) to version {} from {} ({} rows)",
+        "recovered chunk {} ({}{}) to version {} from {}: {} tablets incrementally, {} whole, \
+         {} rows, {} bytes",
         c.id,
         super::link::db_dir(&c.db),
         c.partition,
         c.version,
         sources.join("/"),
-        rows
+        stats.incremental,
+        stats.whole,
+        stats.rows,
+        stats.bytes
     );
     Ok(())
+}
+
+/// A table's size in the wire encoding (what a transfer of it costs).
+fn wire_bytes(t: &Table) -> u64 {
+    let mut out = Vec::new();
+    let _ = value::wire::encode(&Value::table(t.clone()), &mut out);
+    out.len() as u64
 }
 
 /// Drops local tablets the catalog doesn't list on this node.

@@ -679,6 +679,24 @@ impl Link {
             .map(|_| ())
     }
 
+    /// What this stale replica lacks of a tablet, from `node` (incremental recovery): the
+    /// rows committed since the request's `after`, or None when only a whole copy will do.
+    pub fn delta_from(
+        &self,
+        sites: &BTreeMap<String, String>,
+        node: &str,
+        req: &super::DeltaRequest,
+    ) -> Result<Option<Table>> {
+        let arg = to_blob(req).map_err(Error)?;
+        let v = self
+            .block_on(self.replica_call(sites, node, super::DELTA, vec![arg], READ_TIMEOUT))?
+            .map_err(Error)?;
+        match v {
+            Value::Table(t) => Ok(Some((*t).clone())),
+            _ => Ok(None),
+        }
+    }
+
     /// Reads a whole tablet from `node` for recovery.
     pub fn copy_from(
         &self,

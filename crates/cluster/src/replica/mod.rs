@@ -50,6 +50,8 @@ pub const READ: &str = "__cluster_dfs_chunk_read";
 /// `READ` with `where` conditions the replica applies first: (request, conditions, the
 /// conditions' constants...). Only the rows that can match cross the network.
 pub const READ_WHERE: &str = "__cluster_dfs_chunk_read_where";
+/// What a stale replica lacks of a tablet (incremental recovery).
+pub const DELTA: &str = "__cluster_dfs_chunk_delta";
 
 /// Bound on a metadata call to the leader (catalog, placement, a proposal).
 pub const META_TIMEOUT: Duration = Duration::from_secs(10);
@@ -181,6 +183,17 @@ pub struct ReadRequest {
     pub cid: u64,
     pub expect_cid: u64,
     pub columns: Vec<ColumnWire>,
+}
+
+/// `DELTA`'s argument: what a stale replica holding the tablet's commits up to `after`
+/// (`rows_at_after` rows visible then) lacks of the tablet at `read.cid`. The answer is the
+/// rows committed in `(after, read.cid]`, or false when the histories diverged (a Replace
+/// since `after`, or another row count at `after`) and only a whole copy (`READ`) will do.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeltaRequest {
+    pub read: ReadRequest,
+    pub after: u64,
+    pub rows_at_after: u64,
 }
 
 /// A cluster node's DFS, opened by `open_node`.
