@@ -97,7 +97,8 @@ impl Store for ChunkStore {
 
     fn tablet_state(&self, chunk: &str, table: &str) -> Option<(u64, u64)> {
         let chunk = ChunkId::new(chunk.to_string()).ok()?;
-        self.tablet_info(&chunk, table).map(|i| (i.last_cid, i.rows))
+        self.tablet_info(&chunk, table)
+            .map(|i| (i.last_cid, i.rows))
     }
 
     fn drop_tablet(&self, chunk: &str, table: &str, cid: u64) -> Result<()> {

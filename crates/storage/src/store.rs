@@ -896,7 +896,11 @@ fn rows_in_range(seg: &SegmentFile, lo: u64, hi: u64) -> Result<u64> {
     let (lo, hi) = (lo as i64, hi as i64);
     let mut n = 0;
     for rg in 0..r.row_groups() {
-        n += r.read_cids(rg)?.iter().filter(|c| **c >= lo && **c <= hi).count() as u64;
+        n += r
+            .read_cids(rg)?
+            .iter()
+            .filter(|c| **c >= lo && **c <= hi)
+            .count() as u64;
     }
     Ok(n)
 }

@@ -94,7 +94,10 @@ fn a_stale_replica_gets_only_the_rows_it_lacks() {
         .collect_table()
         .unwrap();
     assert_eq!(a.rows(), whole.rows());
-    assert_eq!(format!("{:?}", a.columns[1]), format!("{:?}", whole.columns[1]));
+    assert_eq!(
+        format!("{:?}", a.columns[1]),
+        format!("{:?}", whole.columns[1])
+    );
 
     // Up to date: nothing to send.
     let none = holder
@@ -112,7 +115,8 @@ fn diverged_histories_need_a_whole_copy() {
     let (holder, stale) = (open(&hd), open(&sd));
     let c = chunk(2);
     for s in [&holder, &stale] {
-        s.commit(1, 10, vec![append(&c, small_rows(0..100))]).unwrap();
+        s.commit(1, 10, vec![append(&c, small_rows(0..100))])
+            .unwrap();
     }
     holder
         .commit(2, 20, vec![append(&c, small_rows(100..110))])
@@ -128,7 +132,12 @@ fn diverged_histories_need_a_whole_copy() {
         .commit(
             3,
             30,
-            vec![TabletWrite::replace(c.clone(), "t", small_schema(), small_rows(0..50))],
+            vec![TabletWrite::replace(
+                c.clone(),
+                "t",
+                small_schema(),
+                small_rows(0..50),
+            )],
         )
         .unwrap();
     holder.flush_all().unwrap();

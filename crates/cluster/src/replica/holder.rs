@@ -95,8 +95,14 @@ impl Holder {
         let r = &req.read;
         self.caught_up(r)?;
         let specs: Vec<_> = r.columns.iter().map(ColumnWire::spec).collect();
-        self.store
-            .scan_since(&r.chunk, &r.table, req.after, req.rows_at_after, r.cid, &specs)
+        self.store.scan_since(
+            &r.chunk,
+            &r.table,
+            req.after,
+            req.rows_at_after,
+            r.cid,
+            &specs,
+        )
     }
 
     /// Waits (as `read` says) until this replica applied the tablet's commits up to
