@@ -38,6 +38,8 @@ const OPERATORS: &[(BinOp, &str)] = &[
 
 /// Built-ins a pushed condition may call: row-wise, deterministic, no session state.
 const FUNCTIONS: &[&str] = &[
+    "and",
+    "or",
     "in",
     "notIn",
     "between",
@@ -197,5 +199,74 @@ fn mentions_column(c: &Cond) -> bool {
         Cond::Binary(_, a, b) => mentions_column(a) || mentions_column(b),
         Cond::Not(a) | Cond::Neg(a) => mentions_column(a),
         Cond::Call(_, xs) | Cond::Vector(xs) | Cond::Tuple(xs) => xs.iter().any(mentions_column),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::StmtKind;
+
+    fn table() -> Table {
+        let mut s = crate::Session::new(Arc::new(crate::LocalHost::new()));
+        match s.run_script("table(`A`B`A`C`A as sym, 1 2 3 4 5 as qty)", &mut |_| {}) {
+            Ok(Some(Value::Table(t))) => (*t).clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn conditions(select: &str) -> Vec<Expr> {
+        let p = crate::parser::parse(select).unwrap();
+        match &p.stmts[0].kind {
+            StmtKind::Expr(Expr::Select(s)) => s.where_.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn pushed(vars: &[&str], select: &str) -> RowFilter {
+        let mut state = SessionState::default();
+        for v in vars {
+            state.vars.insert(v.to_string(), Value::long(1));
+        }
+        let mut sink = |_: &str| {};
+        let ip = Interpreter::new(&mut state, Arc::new(crate::LocalHost::new()), &mut sink);
+        RowFilter::of(&ip, &conditions(select), &table())
+    }
+
+    /// The leading row-wise conditions are pushed, up to the first that isn't (`cumsum`
+    /// depends on the rows before); applied, they keep what `where` keeps.
+    #[test]
+    fn the_leading_rowwise_conditions_are_pushed() {
+        let f = pushed(
+            &[],
+            "select * from t where sym = `A, qty between 2:9, cumsum(qty) > 0, qty < 9",
+        );
+        assert_eq!(f.conds.len(), 2, "{f:?}");
+        let kept = f.apply(table()).unwrap();
+        assert_eq!(
+            value::display::to_display(&Value::table(kept)),
+            "sym qty\n--- ---\nA   3\nA   5"
+        );
+        let f = pushed(
+            &[],
+            "select * from t where qty in [1, 4] or not(sym like \"%A%\")",
+        );
+        assert_eq!(f.conds.len(), 1, "{f:?}");
+        assert_eq!(f.apply(table()).unwrap().rows(), 3);
+    }
+
+    /// A session variable, or a column name a variable shadows, stays on the entry node; so
+    /// does a condition of constants only.
+    #[test]
+    fn names_the_entry_node_resolves_stay_there() {
+        assert!(pushed(&["x"], "select * from t where qty > x").is_empty());
+        assert!(pushed(&["qty"], "select * from t where qty > 1").is_empty());
+        assert!(pushed(&[], "select * from t where 1 < 2, qty > 1").is_empty());
+        assert_eq!(
+            pushed(&["x"], "select * from t where qty > 1, qty > x")
+                .conds
+                .len(),
+            1
+        );
     }
 }
