@@ -647,9 +647,17 @@ impl Link {
             }
             None => READ,
         };
-        let v = self
+        let answer = self
             .block_on(self.replica_call(sites, node, call, args, READ_TIMEOUT))
-            .map_err(|e| e.0)??;
+            .map_err(|e| e.0)?;
+        let v = match answer {
+            // A replica of an older version doesn't know filtered reads: read it unfiltered
+            // (the entry node applies the whole `where` clause anyway).
+            Err(e) if filter.is_some() && e.contains("Can't recognize function name") => {
+                return self.read_remote_where(sites, node, req, None);
+            }
+            other => other?,
+        };
         match v {
             Value::Table(t) => Ok((*t).clone()),
             _ => Err("The replica did not answer a table".into()),
