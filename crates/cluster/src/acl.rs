@@ -47,10 +47,7 @@ impl ClusterAcl {
     }
 
     fn cached(&self) -> Option<(Instant, Arc<Acl>)> {
-        self.cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn fetch(&self) -> Result<Arc<Acl>, String> {

@@ -614,7 +614,11 @@ impl State {
                         .and_then(|m| m.tablets.get(t))
                         .map(|x| x.version)
                         .unwrap_or(0);
-                    let moved = if *v == TABLET_EXISTS { now == 0 } else { now != *v };
+                    let moved = if *v == TABLET_EXISTS {
+                        now == 0
+                    } else {
+                        now != *v
+                    };
                     if moved {
                         let path = self
                             .chunks

@@ -1120,7 +1120,10 @@ impl LocalDfs {
                         && matches!(self.meta, Meta::Cluster(_))
                         && e.message().contains(crate::replica::link::CHANGED) =>
                 {
-                    tracing::info!("a write raced another node's and runs again: {}", e.message());
+                    tracing::info!(
+                        "a write raced another node's and runs again: {}",
+                        e.message()
+                    );
                     attempt += 1;
                 }
                 r => return r,

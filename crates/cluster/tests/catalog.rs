@@ -429,5 +429,8 @@ fn commit_txn_refuses_when_another_transaction_changed_a_tablet() {
     })
     .unwrap();
     let e = begin(&mut s);
-    assert!(s.apply(&commit(e, tab(TABLET_EXISTS))).is_err(), "truncated");
+    assert!(
+        s.apply(&commit(e, tab(TABLET_EXISTS))).is_err(),
+        "truncated"
+    );
 }

@@ -135,7 +135,10 @@ fn state_applies_deterministically_and_snapshots_round_trip() {
         groups: vec![],
         is_admin: true,
     }));
-    assert!(reserved.0.unwrap_err().contains("Invalid user or group name"));
+    assert!(reserved
+        .0
+        .unwrap_err()
+        .contains("Invalid user or group name"));
     s.apply(&acl(AclCommand::SetAccess {
         principal: "g1".into(),
         privilege: "TABLE_READ".into(),

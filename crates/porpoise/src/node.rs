@@ -584,12 +584,17 @@ fn register_rpc(node: &Arc<server::Node>, rpc: &Arc<Rpc>, directory: Directory) 
                 .ok_or_else(|| format!("The node [{alias}] is not a member of the cluster"))?;
             let (rpc, alias, call_args) = (rpc.clone(), alias.clone(), args[1..].to_vec());
             calls.push(async move {
-                rpc.call(&addr, CALL_AS, call_args, CallOptions::once(RPC_CALL_TIMEOUT))
-                    .await
-                    .map_err(|e| match e {
-                        cluster::rpc::RpcError::Remote(m) => m,
-                        e => format!("rpc to {alias} failed: {e}"),
-                    })
+                rpc.call(
+                    &addr,
+                    CALL_AS,
+                    call_args,
+                    CallOptions::once(RPC_CALL_TIMEOUT),
+                )
+                .await
+                .map_err(|e| match e {
+                    cluster::rpc::RpcError::Remote(m) => m,
+                    e => format!("rpc to {alias} failed: {e}"),
+                })
             });
         }
         let all = async move {

@@ -304,9 +304,13 @@ async fn replicated_writes_reads_failover_and_recovery() {
         .map(|b| sum_of(b * 100, 20) + sum_of(1_000_000 + b * 100, 20))
         .sum();
     for port in [p.data[2], p.compute] {
-        let n = scalar(port, "exec count(*) from loadTable('dfs://race', 'pt')").await.unwrap();
+        let n = scalar(port, "exec count(*) from loadTable('dfs://race', 'pt')")
+            .await
+            .unwrap();
         assert_eq!(n, "320", "on {port}");
-        let t = scalar(port, "exec sum(qty) from loadTable('dfs://race', 'pt')").await.unwrap();
+        let t = scalar(port, "exec sum(qty) from loadTable('dfs://race', 'pt')")
+            .await
+            .unwrap();
         assert_eq!(t, race_total.to_string(), "on {port}");
     }
 
@@ -481,7 +485,10 @@ async fn data_node_killed_under_writes_and_reads() {
                     .unwrap_or_else(|e| panic!("a read failed: {e}"))
                     .parse()
                     .unwrap();
-                assert!(n >= floor, "a read saw {n} rows, {floor} were acknowledged before it");
+                assert!(
+                    n >= floor,
+                    "a read saw {n} rows, {floor} were acknowledged before it"
+                );
                 reads += 1;
             }
             reads
@@ -542,7 +549,11 @@ async fn data_node_killed_under_writes_and_reads() {
             .map(|(b, n)| (b.parse().unwrap(), n.parse().unwrap()))
             .collect();
         for b in &acked {
-            assert_eq!(counts.get(b), Some(&ROWS), "acknowledged batch {b} on {port}");
+            assert_eq!(
+                counts.get(b),
+                Some(&ROWS),
+                "acknowledged batch {b} on {port}"
+            );
         }
         for (b, n) in &counts {
             assert!(*b < batch, "batch {b} was never written");

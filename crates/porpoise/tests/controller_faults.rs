@@ -82,7 +82,10 @@ async fn controller_faults_keep_acknowledged_writes() {
     let mut resumed: Option<Instant> = None;
     let mut after = 0;
     while after < 20 {
-        assert!(Instant::now() < deadline, "writes did not resume after the leader died");
+        assert!(
+            Instant::now() < deadline,
+            "writes did not resume after the leader died"
+        );
         if h.write(&mut c).await.is_ok() {
             resumed.get_or_insert_with(Instant::now);
             after += 1;
@@ -105,7 +108,10 @@ async fn controller_faults_keep_acknowledged_writes() {
         if l.is_some_and(|l| l.to_string() == format!("ctl{}", new_leader + 1)) {
             break;
         }
-        assert!(Instant::now() < deadline, "the killed controller did not rejoin");
+        assert!(
+            Instant::now() < deadline,
+            "the killed controller did not rejoin"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     h.write(&mut c).await.unwrap();
@@ -139,7 +145,10 @@ async fn controller_faults_keep_acknowledged_writes() {
     let restarted = Instant::now();
     let deadline = restarted + RECOVERY_BOUND;
     while h.write(&mut c).await.is_err() {
-        assert!(Instant::now() < deadline, "writes did not resume with the quorum back");
+        assert!(
+            Instant::now() < deadline,
+            "writes did not resume with the quorum back"
+        );
     }
     eprintln!(
         "quorum back: writes resumed {} ms after the controllers were restarted",
@@ -187,7 +196,10 @@ fn column_of_vector(s: &str) -> Vec<String> {
     if inner.trim().is_empty() {
         return Vec::new();
     }
-    inner.split(", ").map(|x| x.trim_matches('"').to_string()).collect()
+    inner
+        .split(", ")
+        .map(|x| x.trim_matches('"').to_string())
+        .collect()
 }
 
 /// xorshift64*: a seeded random sequence, printed so a run can be repeated.
@@ -269,9 +281,16 @@ async fn random_controller_faults_keep_acknowledged_writes() {
     }
     let users = column_of_vector(&run(dn, "getUserList()").await.unwrap().unwrap().to_string());
     let unique: BTreeSet<&String> = users.iter().collect();
-    assert_eq!(unique.len(), users.len(), "a user listed twice (FAULT_SEED={seed})");
+    assert_eq!(
+        unique.len(),
+        users.len(),
+        "a user listed twice (FAULT_SEED={seed})"
+    );
     for a in &h.acked {
-        assert!(users.contains(a), "acknowledged {a} missing (FAULT_SEED={seed})");
+        assert!(
+            users.contains(a),
+            "acknowledged {a} missing (FAULT_SEED={seed})"
+        );
     }
     eprintln!(
         "random controller faults (FAULT_SEED={seed}): {} acknowledged, all present once; {} failed",

@@ -112,7 +112,9 @@ async fn a_cut_off_leader_cannot_commit_while_the_majority_can() {
     let mut acked = Vec::new();
     for i in 0..5 {
         let name = format!("p{i}");
-        c.run_script(&format!("createUser(\"{name}\", \"pw123\")")).await.unwrap();
+        c.run_script(&format!("createUser(\"{name}\", \"pw123\")"))
+            .await
+            .unwrap();
         acked.push(name);
     }
 
@@ -132,7 +134,10 @@ async fn a_cut_off_leader_cannot_commit_while_the_majority_can() {
     let resumed = loop {
         let name = format!("p{n}");
         n += 1;
-        match c.run_script(&format!("createUser(\"{name}\", \"pw123\")")).await {
+        match c
+            .run_script(&format!("createUser(\"{name}\", \"pw123\")"))
+            .await
+        {
             Ok(_) => {
                 acked.push(name);
                 break cut_at.elapsed();
@@ -164,7 +169,9 @@ async fn a_cut_off_leader_cannot_commit_while_the_majority_can() {
             CallOptions::once(Duration::from_secs(30)),
         )
         .await;
-    let e = r.expect_err("the minority committed a proposal").to_string();
+    let e = r
+        .expect_err("the minority committed a proposal")
+        .to_string();
     eprintln!(
         "partition: a proposal on the cut-off controller failed after {} ms: {e}",
         started.elapsed().as_millis()
@@ -192,7 +199,9 @@ async fn a_cut_off_leader_cannot_commit_while_the_majority_can() {
         assert!(Instant::now() < deadline, "the old leader did not rejoin");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    c.run_script("createUser(\"after\", \"pw123\")").await.unwrap();
+    c.run_script("createUser(\"after\", \"pw123\")")
+        .await
+        .unwrap();
     acked.push("after".into());
     let users = run(dn, "getUserList()").await.unwrap().unwrap().to_string();
     for a in &acked {

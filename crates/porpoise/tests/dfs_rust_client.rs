@@ -68,8 +68,18 @@ async fn dfs_database_through_the_rust_client() {
         "node1",
         &dir,
         &[
-            "-console", "0", "-mode", "single", "-home", "data", "-localSite", &site,
-            "-logFile", "node1.log", "-dataSync", "1",
+            "-console",
+            "0",
+            "-mode",
+            "single",
+            "-home",
+            "data",
+            "-localSite",
+            &site,
+            "-logFile",
+            "node1.log",
+            "-dataSync",
+            "1",
         ],
     );
     wait_for("the node to listen", UP, || async move { listening(port) }).await;
@@ -102,13 +112,20 @@ async fn dfs_database_through_the_rust_client() {
     c.upload(&vars).await.unwrap();
     // (`append!` would return the table handle, type 21, which the Rust client cannot read.)
     assert_eq!(
-        text(&mut c, r#"tableInsert(loadTable("dfs://rust_client", "pt"), batch)"#).await,
+        text(
+            &mut c,
+            r#"tableInsert(loadTable("dfs://rust_client", "pt"), batch)"#
+        )
+        .await,
         "300"
     );
 
     // Read back: counts, sums per symbol, one partition's rows in order.
     let pt = r#"loadTable("dfs://rust_client", "pt")"#;
-    assert_eq!(text(&mut c, &format!("exec count(*) from {pt}")).await, "1500");
+    assert_eq!(
+        text(&mut c, &format!("exec count(*) from {pt}")).await,
+        "1500"
+    );
     let mut want: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
     for r in &all {
         let e = want.entry(r.1).or_default();
@@ -122,12 +139,25 @@ async fn dfs_database_through_the_rust_client() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(column(&got, "sym"), want.keys().map(|s| s.to_string()).collect::<Vec<_>>());
-    let q: Vec<i64> = column(&got, "q").iter().map(|x| x.parse().unwrap()).collect();
+    assert_eq!(
+        column(&got, "sym"),
+        want.keys().map(|s| s.to_string()).collect::<Vec<_>>()
+    );
+    let q: Vec<i64> = column(&got, "q")
+        .iter()
+        .map(|x| x.parse().unwrap())
+        .collect();
     assert_eq!(q, want.values().map(|v| v.0).collect::<Vec<_>>());
-    let p: Vec<f64> = column(&got, "p").iter().map(|x| x.parse().unwrap()).collect();
+    let p: Vec<f64> = column(&got, "p")
+        .iter()
+        .map(|x| x.parse().unwrap())
+        .collect();
     for (g, w) in p.iter().zip(want.values()) {
-        assert!((g - w.1).abs() < 1e-6 * w.1.abs().max(1.0), "sum(price) {g} != {}", w.1);
+        assert!(
+            (g - w.1).abs() < 1e-6 * w.1.abs().max(1.0),
+            "sum(price) {g} != {}",
+            w.1
+        );
     }
     let got = c
         .run_script(&format!(
@@ -151,7 +181,10 @@ async fn dfs_database_through_the_rust_client() {
         .expect_err("a missing table is an error");
     assert!(e.to_string().contains("nope"), "{e}");
     let e = c
-        .run_function(r#"tableInsert{loadTable("dfs://rust_client", "nope")}"#, &[table_of(&all[..3])])
+        .run_function(
+            r#"tableInsert{loadTable("dfs://rust_client", "nope")}"#,
+            &[table_of(&all[..3])],
+        )
         .await
         .expect_err("inserting into a missing table is an error");
     assert!(e.to_string().contains("nope"), "{e}");
@@ -164,7 +197,10 @@ async fn dfs_database_through_the_rust_client() {
     c.run_function(insert, &[narrow])
         .await
         .expect_err("a table of the wrong shape is refused");
-    assert_eq!(text(&mut c, &format!("exec count(*) from {pt}")).await, "1500");
+    assert_eq!(
+        text(&mut c, &format!("exec count(*) from {pt}")).await,
+        "1500"
+    );
     // The connection is still usable after the errors.
     assert_eq!(text(&mut c, "1 + 1").await, "2");
 }

@@ -15,7 +15,18 @@ fn single(dir: &std::path::Path, port: u16) -> Proc {
     Proc::spawn(
         "single",
         dir,
-        &["-mode", "single", "-home", &home, "-localSite", &site, "-console", "0", "-logFile", &log],
+        &[
+            "-mode",
+            "single",
+            "-home",
+            &home,
+            "-localSite",
+            &site,
+            "-console",
+            "0",
+            "-logFile",
+            &log,
+        ],
     )
 }
 
@@ -45,7 +56,10 @@ async fn users_survive_a_restart_and_guard_the_dfs() {
     .unwrap();
 
     node.signal(libc::SIGTERM);
-    assert!(node.wait_exit(Duration::from_secs(30)).is_some(), "the node stops");
+    assert!(
+        node.wait_exit(Duration::from_secs(30)).is_some(),
+        "the node stops"
+    );
     let _node = single(&dir, port);
     wait_listening(port).await;
 
@@ -57,7 +71,10 @@ async fn users_survive_a_restart_and_guard_the_dfs() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(e.contains("<NoPrivilege>Not granted to read table dfs://single_acl/pt"), "{e}");
+    assert!(
+        e.contains("<NoPrivilege>Not granted to read table dfs://single_acl/pt"),
+        "{e}"
+    );
     run(port, r#"grant("bob", TABLE_READ, "dfs://single_acl/pt")"#)
         .await
         .unwrap();

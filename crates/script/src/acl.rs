@@ -593,7 +593,9 @@ impl GuardedDfs {
             .filter_map(|m| m.get("DB_OWNER"))
             .flat_map(|objs| objs.keys())
             .filter(|o| {
-                o.len() > 1 && o.strip_suffix('*').is_some_and(|prefix| path.starts_with(prefix))
+                o.len() > 1
+                    && o.strip_suffix('*')
+                        .is_some_and(|prefix| path.starts_with(prefix))
             })
             .map(String::as_str)
             .collect();

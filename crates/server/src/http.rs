@@ -111,7 +111,11 @@ pub async fn serve(
     }
 }
 
-async fn route(node: &Arc<Node>, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+async fn route(
+    node: &Arc<Node>,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     if path.starts_with("/api/") {
         return crate::web::api(node, req, remote).await;

@@ -63,10 +63,7 @@ impl Users {
     }
 
     pub fn store(&self) -> Arc<dyn AclStore> {
-        self.store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Replaces the store (at start, before serving).
@@ -553,8 +550,12 @@ impl Host for SessionHost {
     fn dfs(&self) -> Option<Arc<dyn script::dfs::Dfs>> {
         let node = self.node.upgrade()?;
         let dfs = node.dfs.get().cloned()?; // helper dfs
-        // Every use of the DFS is checked against the session user's privileges.
-        Some(script::acl::guard_dfs(dfs, &self.user(), node.users.store()))
+                                            // Every use of the DFS is checked against the session user's privileges.
+        Some(script::acl::guard_dfs(
+            dfs,
+            &self.user(),
+            node.users.store(),
+        ))
     }
 
     fn acl(&self) -> Option<Arc<dyn AclStore>> {

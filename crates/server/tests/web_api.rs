@@ -15,9 +15,7 @@ async fn start(login_required: bool) -> (Server, String) {
     config.local_site.host = "127.0.0.1".into();
     config.worker_num = 2;
     if login_required {
-        config
-            .raw
-            .insert("webLoginRequired".into(), "true".into());
+        config.raw.insert("webLoginRequired".into(), "true".into());
     }
     let server = Server::start(config, script_engine()).await.unwrap();
     let addr = format!("127.0.0.1:{}", server.local_addr().port());
@@ -38,7 +36,9 @@ impl Answer {
 
     fn cookie(&self) -> Option<String> {
         self.headers.lines().find_map(|l| {
-            let v = l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: "))?;
+            let v = l
+                .strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))?;
             Some(v.split(';').next()?.to_string())
         })
     }
@@ -46,7 +46,9 @@ impl Answer {
 
 async fn http(addr: &str, method: &str, path: &str, cookie: Option<&str>, body: &str) -> Answer {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{cookie}\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -91,25 +93,45 @@ async fn login_run_logout() {
     assert!(ok.headers.to_ascii_lowercase().contains("httponly"));
     let cookie = ok.cookie().expect("a session cookie");
 
-    let me = http(&addr, "GET", "/api/whoami", Some(&cookie), "").await.json();
-    assert_eq!((me["user"].as_str(), me["loggedIn"].as_bool()), (Some("admin"), Some(true)));
+    let me = http(&addr, "GET", "/api/whoami", Some(&cookie), "")
+        .await
+        .json();
+    assert_eq!(
+        (me["user"].as_str(), me["loggedIn"].as_bool()),
+        (Some("admin"), Some(true))
+    );
 
     // A table: columns with types, rows of text, nulls as null; print output alongside.
     let script = json!({"script": "print(\"hi\")\ntable(1 2 NULL as id, `a`b`c as name)"});
-    let r = http(&addr, "POST", "/api/run", Some(&cookie), &script.to_string()).await;
+    let r = http(
+        &addr,
+        "POST",
+        "/api/run",
+        Some(&cookie),
+        &script.to_string(),
+    )
+    .await;
     let j = r.json();
     assert_eq!(j["ok"], true, "{j}");
     assert_eq!(j["output"], json!(["hi"]));
     assert_eq!(j["result"]["form"], "table");
-    assert_eq!(j["result"]["columns"][0], json!({"name": "id", "type": "INT"}));
+    assert_eq!(
+        j["result"]["columns"][0],
+        json!({"name": "id", "type": "INT"})
+    );
     assert_eq!(j["result"]["rows"][2], json!([null, "c"]));
 
     // The session keeps its variables between requests.
     let set = json!({"script": "x = 41"}).to_string();
     http(&addr, "POST", "/api/run", Some(&cookie), &set).await;
     let get = json!({"script": "x + 1"}).to_string();
-    let j = http(&addr, "POST", "/api/run", Some(&cookie), &get).await.json();
-    assert_eq!(j["result"], json!({"form": "scalar", "type": "INT", "value": "42", "text": "42"}));
+    let j = http(&addr, "POST", "/api/run", Some(&cookie), &get)
+        .await
+        .json();
+    assert_eq!(
+        j["result"],
+        json!({"form": "scalar", "type": "INT", "value": "42", "text": "42"})
+    );
 
     // A script error is the script's answer, in place.
     let bad = json!({"script": "1 + "}).to_string();
@@ -121,7 +143,9 @@ async fn login_run_logout() {
 
     // Starting nodes on a standalone node: a clear error, not a blank page.
     let start = json!({"nodes": ["dnode1"]}).to_string();
-    let j = http(&addr, "POST", "/api/nodes/start", Some(&cookie), &start).await.json();
+    let j = http(&addr, "POST", "/api/nodes/start", Some(&cookie), &start)
+        .await
+        .json();
     assert_eq!(j["ok"], false);
     assert!(j["error"].as_str().unwrap().contains("controller"), "{j}");
 
@@ -146,7 +170,13 @@ async fn bad_requests_get_json_errors() {
         ("POST", "/api/run", "{\"script\": \"  \"}", 400, "empty"),
         ("GET", "/api/run", "", 405, "does not accept GET"),
         ("GET", "/api/nope", "", 404, "Unknown API path"),
-        ("POST", "/api/nodes/stop", "{\"nodes\": [\"a\"]}", 401, "Login is required"),
+        (
+            "POST",
+            "/api/nodes/stop",
+            "{\"nodes\": [\"a\"]}",
+            401,
+            "Login is required",
+        ),
     ];
     for (method, path, body, status, want) in cases {
         let r = http(&addr, method, path, None, body).await;
@@ -156,7 +186,9 @@ async fn bad_requests_get_json_errors() {
         assert!(j["error"].as_str().unwrap().contains(want), "{path}: {j}");
     }
     // Without webLoginRequired a guest may run scripts (as guest).
-    let j = http(&addr, "POST", "/api/run", None, "{\"script\": \"1+1\"}").await.json();
+    let j = http(&addr, "POST", "/api/run", None, "{\"script\": \"1+1\"}")
+        .await
+        .json();
     assert_eq!(j["result"]["value"], "2");
     // Pages: the console, and a plain status page.
     let page = http(&addr, "GET", "/", None, "").await;
@@ -176,7 +208,15 @@ async fn web_login_required_is_honoured() {
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["error"], "Login is required. Please log in.");
     let cookie = login(&addr, "admin", "123456").await.cookie().unwrap();
-    let j = http(&addr, "POST", "/api/run", Some(&cookie), "{\"script\": \"1+1\"}").await.json();
+    let j = http(
+        &addr,
+        "POST",
+        "/api/run",
+        Some(&cookie),
+        "{\"script\": \"1+1\"}",
+    )
+    .await
+    .json();
     assert_eq!(j["result"]["value"], "2");
     server.shutdown().await;
 }
@@ -187,7 +227,9 @@ async fn page_queries_do_not_wait_for_the_console() {
     let cookie = login(&addr, "admin", "123456").await.cookie().unwrap();
     // The console's script runs until the test lets it go (a shared table gets a row).
     let setup = json!({"script": "share table(1:0, [`x], [INT]) as webGo"}).to_string();
-    let j = http(&addr, "POST", "/api/run", Some(&cookie), &setup).await.json();
+    let j = http(&addr, "POST", "/api/run", Some(&cookie), &setup)
+        .await
+        .json();
     assert_eq!(j["ok"], true, "{j}");
     let long = {
         let (addr, cookie) = (addr.clone(), cookie.clone());
@@ -202,17 +244,24 @@ async fn page_queries_do_not_wait_for_the_console() {
     .to_string();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let j = http(&addr, "POST", "/api/run", Some(&cookie), &q).await.json();
+        let j = http(&addr, "POST", "/api/run", Some(&cookie), &q)
+            .await
+            .json();
         assert_eq!(j["ok"], true, "{j}");
         if j["result"]["value"] == "1" {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the console's script never ran: {j}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the console's script never ran: {j}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!long.is_finished());
     let go = json!({"script": "insert into webGo values(1)", "fresh": true}).to_string();
-    let j = http(&addr, "POST", "/api/run", Some(&cookie), &go).await.json();
+    let j = http(&addr, "POST", "/api/run", Some(&cookie), &go)
+        .await
+        .json();
     assert_eq!(j["ok"], true, "{j}");
     let j = long.await.unwrap().json();
     assert_eq!(j["result"]["value"], "1");

@@ -18,10 +18,10 @@ use crate::vector::{ArrayData, Data, SymbolBase, SymbolVec, Vector};
 use crate::wire_compress::{self as compress, Header as CompressHeader, HEADER_BYTES};
 use crate::{Error, Result};
 
-pub use crate::wire_extent::{Extent, Reach};
 pub use crate::wire_compress::{
     Method, BLOCK_RAW_BYTES_MAX, DECOMPRESSED_BYTES_MAX, DELTA_BLOCK_BYTES_MAX, LZ4_BLOCK_BYTES_MAX,
 };
+pub use crate::wire_extent::{Extent, Reach};
 
 /// Deepest nesting of objects (tuples in tuples, tables in dictionaries...) we read or write.
 pub const DEPTH_MAX: usize = 64;

@@ -134,7 +134,8 @@ impl Extent {
                         self.pos += 10;
                         self.tasks.push(Task::Columns(cols));
                         // The table's name, then one name per column.
-                        self.tasks.push(Task::Cstrs(cols.checked_add(1).ok_or(None)?));
+                        self.tasks
+                            .push(Task::Cstrs(cols.checked_add(1).ok_or(None)?));
                     }
                     DataForm::Vector | DataForm::Pair => {
                         self.pos += 2;

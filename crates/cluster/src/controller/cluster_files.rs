@@ -33,8 +33,7 @@ fn lines_arg(fname: &str, v: Option<&Value>) -> Result<Vec<String>, String> {
         Value::Scalar(s) if matches!(s.ty, DataType::String | DataType::Symbol) => {
             Ok(vec![value::display::element_string(s, 0)])
         }
-        Value::Vector(x) if matches!(x.ty, DataType::String | DataType::Symbol) => Ok((0..x
-            .len())
+        Value::Vector(x) if matches!(x.ty, DataType::String | DataType::Symbol) => Ok((0..x.len())
             .map(|i| value::display::element_string(x, i))
             .collect()),
         _ => Err(bad()),
@@ -73,7 +72,10 @@ pub fn parse_node_lines(lines: &[String], members: &[String]) -> Result<Vec<Node
     let (nodes, _) = parse_nodes(&text, "cluster.nodes")?;
     let nodes: Vec<NodeEntry> = nodes.iter().map(NodeEntry::from).collect();
     for m in members {
-        if !nodes.iter().any(|n| &n.alias == m && n.mode == "controller") {
+        if !nodes
+            .iter()
+            .any(|n| &n.alias == m && n.mode == "controller")
+        {
             return Err(format!(
                 "The controller {m} is a member of the Raft group and must stay in cluster.nodes"
             ));
@@ -114,8 +116,7 @@ pub fn register(c: &Arc<Controller>) {
             .filter(|a| ctl.read(|s| s.nodes.contains_key(a)))
             .collect();
         let nodes = parse_node_lines(&lines, &members)?;
-        rpc::block_on(&h, ctl.propose(Command::SetNodes(nodes)))?
-            .map_err(|e| e.to_string())?;
+        rpc::block_on(&h, ctl.propose(Command::SetNodes(nodes)))?.map_err(|e| e.to_string())?;
         Ok(Value::void())
     });
     let (w, h) = (Arc::downgrade(c), handle);
@@ -175,7 +176,10 @@ mod tests {
         );
         assert!(bad_mode.unwrap_err().contains("invalid mode [dancer]"));
         let twice = parse_node_lines(
-            &lines(&["127.0.0.1:8900:master,controller", "127.0.0.1:8901:master,agent"]),
+            &lines(&[
+                "127.0.0.1:8900:master,controller",
+                "127.0.0.1:8901:master,agent",
+            ]),
             &members,
         );
         assert!(twice.unwrap_err().contains("used twice"));

@@ -874,10 +874,7 @@ pub async fn read_acl_remote(
                 s.addr()
             }
         };
-        match rpc
-            .call(&addr, ACL, vec![], CallOptions::once(left))
-            .await
-        {
+        match rpc.call(&addr, ACL, vec![], CallOptions::once(left)).await {
             Ok(v) => return from_blob(Some(&v)).map_err(Error),
             Err(RpcError::Remote(msg)) => {
                 if let Some(site) = msg.strip_prefix("<NotLeader>") {

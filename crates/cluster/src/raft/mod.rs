@@ -137,7 +137,9 @@ impl Network {
             })
             .collect();
         if !routes.is_empty() {
-            tracing::warn!("{ROUTES_ENV} is set: Raft messages to {routes:?} go through those addresses");
+            tracing::warn!(
+                "{ROUTES_ENV} is set: Raft messages to {routes:?} go through those addresses"
+            );
         }
         Network { rpc, routes }
     }

@@ -94,7 +94,11 @@ impl Ha {
     pub fn start_controller(&mut self, i: usize) {
         let site = format!("127.0.0.1:{}:ctl{}", self.ctl_ports[i], i + 1);
         let log = self.path(&format!("log/ctl{}.log", i + 1));
-        let (home, nodes, cfg) = (self.path("home"), self.path("cluster.nodes"), self.path("cluster.cfg"));
+        let (home, nodes, cfg) = (
+            self.path("home"),
+            self.path("cluster.nodes"),
+            self.path("cluster.cfg"),
+        );
         let routes = self.routes[i].clone();
         let env: Vec<(&str, &str)> = if routes.is_empty() {
             Vec::new()
@@ -105,9 +109,28 @@ impl Ha {
             &format!("ctl{}", i + 1),
             &self.dir,
             &[
-                "-mode", "controller", "-home", &home, "-localSite", &site, "-console", "0",
-                "-logFile", &log, "-nodesFile", &nodes, "-clusterConfig", &cfg, "-dfsHAMode",
-                "Raft", "-workerNum", "2", "-localExecutors", "1", "-dataSync", "0",
+                "-mode",
+                "controller",
+                "-home",
+                &home,
+                "-localSite",
+                &site,
+                "-console",
+                "0",
+                "-logFile",
+                &log,
+                "-nodesFile",
+                &nodes,
+                "-clusterConfig",
+                &cfg,
+                "-dfsHAMode",
+                "Raft",
+                "-workerNum",
+                "2",
+                "-localExecutors",
+                "1",
+                "-dataSync",
+                "0",
             ],
             &env,
         );
@@ -124,13 +147,31 @@ impl Ha {
             .map(|(j, p)| format!("127.0.0.1:{p}:ctl{}:controller", j + 1))
             .collect();
         let sites = sites.join(",");
-        let (home, nodes, cfg) = (self.path("home"), self.path("cluster.nodes"), self.path("cluster.cfg"));
+        let (home, nodes, cfg) = (
+            self.path("home"),
+            self.path("cluster.nodes"),
+            self.path("cluster.cfg"),
+        );
         Proc::spawn(
             &format!("dn{}", i + 1),
             &self.dir,
             &[
-                "-mode", "datanode", "-home", &home, "-localSite", &site, "-console", "0",
-                "-logFile", &log, "-nodesFile", &nodes, "-clusterConfig", &cfg, "-sites", &sites,
+                "-mode",
+                "datanode",
+                "-home",
+                &home,
+                "-localSite",
+                &site,
+                "-console",
+                "0",
+                "-logFile",
+                &log,
+                "-nodesFile",
+                &nodes,
+                "-clusterConfig",
+                &cfg,
+                "-sites",
+                &sites,
             ],
         )
     }
@@ -151,7 +192,10 @@ impl Ha {
             }
             if let Ok(Some(v)) = run(*p, "getActiveMaster()").await {
                 let name = v.to_string();
-                if let Some(n) = name.strip_prefix("ctl").and_then(|n| n.parse::<usize>().ok()) {
+                if let Some(n) = name
+                    .strip_prefix("ctl")
+                    .and_then(|n| n.parse::<usize>().ok())
+                {
                     return Some(n - 1);
                 }
             }
@@ -177,7 +221,10 @@ impl Ha {
             if n.is_some_and(|n| n.to_string() == want.to_string()) {
                 break;
             }
-            assert!(Instant::now() < deadline, "the cluster files are not seeded");
+            assert!(
+                Instant::now() < deadline,
+                "the cluster files are not seeded"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         for (i, p) in self.dn_ports.iter().enumerate() {

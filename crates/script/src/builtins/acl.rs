@@ -167,7 +167,11 @@ fn reset_pwd(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
 fn create_group(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
     let name = str_arg("createGroup", &args[0], "groupId")?.to_string();
     let members = names("createGroup", args.get(1), "userIds")?;
-    admin_apply(env, "createGroup", AclCommand::CreateGroup { name, members })
+    admin_apply(
+        env,
+        "createGroup",
+        AclCommand::CreateGroup { name, members },
+    )
 }
 
 fn delete_group(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
@@ -226,7 +230,12 @@ fn objs_arg(func: &str, privilege: &str, v: Option<&Value>) -> Result<Vec<String
     names(func, Some(v), "objs")
 }
 
-fn set_access(env: &mut dyn Env, func: &str, args: &[Value], access: Option<Access>) -> Result<Value> {
+fn set_access(
+    env: &mut dyn Env,
+    func: &str,
+    args: &[Value],
+    access: Option<Access>,
+) -> Result<Value> {
     let principal = str_arg(func, &args[0], "userId|groupId")?.to_string();
     let privilege = privilege_arg(func, &args[1])?;
     let objs = objs_arg(func, &privilege, args.get(2))?;
@@ -312,9 +321,18 @@ fn groups_by_user(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
 /// under insert, update and delete.
 const ACCESS_COLUMNS: [(&str, &[&str]); 12] = [
     ("TABLE_READ", &["TABLE_READ", "DB_READ"]),
-    ("TABLE_INSERT", &["TABLE_INSERT", "TABLE_WRITE", "DB_INSERT", "DB_WRITE"]),
-    ("TABLE_UPDATE", &["TABLE_UPDATE", "TABLE_WRITE", "DB_UPDATE", "DB_WRITE"]),
-    ("TABLE_DELETE", &["TABLE_DELETE", "TABLE_WRITE", "DB_DELETE", "DB_WRITE"]),
+    (
+        "TABLE_INSERT",
+        &["TABLE_INSERT", "TABLE_WRITE", "DB_INSERT", "DB_WRITE"],
+    ),
+    (
+        "TABLE_UPDATE",
+        &["TABLE_UPDATE", "TABLE_WRITE", "DB_UPDATE", "DB_WRITE"],
+    ),
+    (
+        "TABLE_DELETE",
+        &["TABLE_DELETE", "TABLE_WRITE", "DB_DELETE", "DB_WRITE"],
+    ),
     ("DBOBJ_CREATE", &["DBOBJ_CREATE"]),
     ("DBOBJ_DELETE", &["DBOBJ_DELETE"]),
     ("VIEW_EXEC", &["VIEW_EXEC"]),
@@ -330,7 +348,9 @@ const ACCESS_COLUMNS: [(&str, &[&str]); 12] = [
 fn objects_of(acl: &Acl, principals: &[&str], privs: &[&str], access: Access) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for p in principals {
-        let Some(map) = acl.privileges.get(*p) else { continue };
+        let Some(map) = acl.privileges.get(*p) else {
+            continue;
+        };
         for privilege in privs {
             for (obj, a) in map.get(*privilege).into_iter().flatten() {
                 if *a == access && !out.contains(obj) {
@@ -393,7 +413,10 @@ fn access_table(acl: &Acl, rows: &[(String, Vec<String>, bool, Vec<String>)]) ->
         }
         names.push(col.into());
         cols.push(Vector::from_strings(state));
-        if !matches!(col, "SCRIPT_EXEC" | "TEST_EXEC" | "DB_MANAGE" | "DB_OWNER" | "VIEW_OWNER") {
+        if !matches!(
+            col,
+            "SCRIPT_EXEC" | "TEST_EXEC" | "DB_MANAGE" | "DB_OWNER" | "VIEW_OWNER"
+        ) {
             names.push(format!("{col}_allowed"));
             cols.push(Vector::from_strings(allowed));
             names.push(format!("{col}_denied"));
@@ -414,7 +437,11 @@ fn get_user_access(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         Some(v) if !v.is_null() => bool_arg("getUserAccess", v, "finalAccess")?,
         _ => false,
     };
-    let users = if users.is_empty() { vec![me.clone()] } else { users };
+    let users = if users.is_empty() {
+        vec![me.clone()]
+    } else {
+        users
+    };
     if users.iter().any(|u| *u != me) {
         require_admin(env, "getUserAccess")?;
     }

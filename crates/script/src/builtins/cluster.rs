@@ -149,7 +149,10 @@ pub(crate) fn remote_call(f: &Value, rest: &[Value]) -> Result<RemoteCall> {
             }
             let source = def.source.trim();
             let (setup, func) = if def.name.is_empty() {
-                (format!("{SHIPPED_LAMBDA} = {source}"), SHIPPED_LAMBDA.to_string())
+                (
+                    format!("{SHIPPED_LAMBDA} = {source}"),
+                    SHIPPED_LAMBDA.to_string(),
+                )
             } else {
                 (source.to_string(), def.name.clone())
             };
@@ -209,7 +212,11 @@ fn pnode_run(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
         )?;
         match v {
             Value::Vector(v) if v.len() == remote.len() => (0..v.len()).map(|i| v.get(i)).collect(),
-            other => return Err(Error::new(format!("Unexpected answer of the nodes: {other:?}"))),
+            other => {
+                return Err(Error::new(format!(
+                    "Unexpected answer of the nodes: {other:?}"
+                )))
+            }
         }
     }
     .into_iter();
@@ -255,7 +262,8 @@ fn merge_results(results: Vec<(String, Value)>, add_alias: bool) -> Result<Value
         let mut t = merged.unwrap_or_default();
         if add_alias {
             t.names.push("node".into());
-            t.columns.push(std::sync::Arc::new(Vector::from_strings(labels)));
+            t.columns
+                .push(std::sync::Arc::new(Vector::from_strings(labels)));
         }
         return Ok(Value::table(t));
     }

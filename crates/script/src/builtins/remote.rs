@@ -23,13 +23,7 @@ pub fn functions() -> Vec<Builtin> {
     vec![
         builtin("xdb", 2, 5, Kind::Other, xdb),
         builtin("remoteRun", 2, 1026, Kind::Other, remote_run),
-        builtin(
-            "remoteRunWithCompression",
-            2,
-            1026,
-            Kind::Other,
-            remote_run,
-        ),
+        builtin("remoteRunWithCompression", 2, 1026, Kind::Other, remote_run),
         builtin("close", 1, 1, Kind::Other, close),
     ]
 }

@@ -396,7 +396,10 @@ const SIGNATURES: &[(&str, &str)] = &[
     ("isNodeInitialized", "[nodeAlias]"),
     ("login", "userId, password, [enableEncryption]"),
     // Users and privileges (acl.rs).
-    ("createUser", "userId, password, [groupIds], [isAdmin], [authMode]"),
+    (
+        "createUser",
+        "userId, password, [groupIds], [isAdmin], [authMode]",
+    ),
     ("deleteUser", "userId"),
     ("changePwd", "oldPwd, newPwd"),
     ("resetPwd", "userId, newPwd"),

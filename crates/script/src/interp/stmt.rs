@@ -407,7 +407,12 @@ fn pair_range(v: &Value) -> Option<PairRange> {
     };
     let (first, step) = if a <= b { (a, 1) } else { (a - 1, -1) };
     let len = usize::try_from(a.abs_diff(b)).ok()?;
-    Some(PairRange { first, step, len, make })
+    Some(PairRange {
+        first,
+        step,
+        len,
+        make,
+    })
 }
 
 /// Item `i` of an iteration: an element, a table row as a dictionary, a matrix column.

@@ -257,12 +257,12 @@ impl<'a> Parser<'a> {
             Tok::Op(op) => self.infix_op(op),
             // In an if/while condition, a name after a `)` starts the body; only the operator
             // words (`and`, `or`, `in`, `between`, ...) continue the condition.
-            Tok::Ident(name) if self.in_condition && self.after_close_paren() => match self
-                .infix_word(name)
-            {
-                Some(Infix::Call(_) | Infix::Template(..)) if !is_operator_word(name) => None,
-                other => other,
-            },
+            Tok::Ident(name) if self.in_condition && self.after_close_paren() => {
+                match self.infix_word(name) {
+                    Some(Infix::Call(_) | Infix::Template(..)) if !is_operator_word(name) => None,
+                    other => other,
+                }
+            }
             Tok::Ident(name) => self.infix_word(name),
             _ => None,
         }

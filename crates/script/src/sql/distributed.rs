@@ -451,7 +451,12 @@ fn context_limit_fits(ip: &Interpreter, s: &SelectStmt, t: &Table) -> bool {
         }
     }
     let mut covered = true;
-    for e in s.group.iter().map(|g| &g.expr).chain(s.csort.iter().map(|o| &o.expr)) {
+    for e in s
+        .group
+        .iter()
+        .map(|g| &g.expr)
+        .chain(s.csort.iter().map(|o| &o.expr))
+    {
         if !rowwise(ip, e, t) {
             return false;
         }

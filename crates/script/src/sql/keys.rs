@@ -363,7 +363,9 @@ fn combined_ordinals(keys: &[(&Vector, bool)], rows: usize) -> Option<Vec<u64>> 
         let ord = ordinal_keys(v)?;
         let lo = ord.iter().copied().min().unwrap_or(0);
         let hi = ord.iter().copied().max().unwrap_or(0);
-        let span = (hi - lo).checked_add(1).filter(|c| card.checked_mul(*c).is_some());
+        let span = (hi - lo)
+            .checked_add(1)
+            .filter(|c| card.checked_mul(*c).is_some());
         let (digits, radix) = match span {
             Some(c) => {
                 let d: Vec<u64> = if *asc {
@@ -533,7 +535,10 @@ mod tests {
         // The null (i64::MIN) sorts first.
         assert_eq!(g.ids, vec![1, 2, 1, 0]);
         // Multiples of a common step (time buckets) index a direct table.
-        let t = Vector::from_i64(DataType::Timestamp, vec![60_000, 1 << 40, 60_000, 0, 1 << 40]);
+        let t = Vector::from_i64(
+            DataType::Timestamp,
+            vec![60_000, 1 << 40, 60_000, 0, 1 << 40],
+        );
         assert_eq!(group_ids(&[&t], 5).ids, vec![0, 1, 0, 2, 1]);
     }
 
@@ -553,11 +558,21 @@ mod tests {
         let sym = Vector::from_symbols(&syms);
         let small = Vector::from_i32(
             DataType::Int,
-            (0..n).map(|_| match next() % 50 { 0 => null::I32, v => v as i32 - 20 }).collect(),
+            (0..n)
+                .map(|_| match next() % 50 {
+                    0 => null::I32,
+                    v => v as i32 - 20,
+                })
+                .collect(),
         );
         let wide = Vector::from_i64(DataType::Long, (0..n).map(|_| next() as i64).collect());
         let dbl = Vector::from_f64(
-            (0..n).map(|_| match next() % 9 { 0 => null::F64, v => v as f64 * -0.5 }).collect(),
+            (0..n)
+                .map(|_| match next() % 9 {
+                    0 => null::F64,
+                    v => v as f64 * -0.5,
+                })
+                .collect(),
         );
         let cases: Vec<Vec<(&Vector, bool)>> = vec![
             vec![(&sym, true)],

@@ -599,7 +599,11 @@ fn context_limit_columns(
             _ => return Ok(None),
         }
     }
-    let refs: Vec<(&Vector, bool)> = csort.iter().zip(&s.csort).map(|(v, o)| (v, o.asc)).collect();
+    let refs: Vec<(&Vector, bool)> = csort
+        .iter()
+        .zip(&s.csort)
+        .map(|(v, o)| (v, o.asc))
+        .collect();
     let order = stable_row_order(&refs);
     let (offsets, members) = g.members();
     let mut keep: Vec<i64> = Vec::new();
@@ -611,7 +615,11 @@ fn context_limit_columns(
         }
         if refs.is_empty() {
             // Members are in row order already.
-            let part = if from_end { &seg[seg.len() - take..] } else { &seg[..take] };
+            let part = if from_end {
+                &seg[seg.len() - take..]
+            } else {
+                &seg[..take]
+            };
             keep.extend(part.iter().map(|&r| r as i64));
         } else if take == 1 {
             let pick = |best: u32, r: u32| {
@@ -627,7 +635,11 @@ fn context_limit_columns(
         } else {
             let mut sorted = seg.to_vec();
             sorted.sort_unstable_by(|&a, &b| order(a, b));
-            let part = if from_end { &sorted[sorted.len() - take..] } else { &sorted[..take] };
+            let part = if from_end {
+                &sorted[sorted.len() - take..]
+            } else {
+                &sorted[..take]
+            };
             keep.extend(part.iter().map(|&r| r as i64));
         }
     }

@@ -54,7 +54,11 @@ mod tests {
                 for line in text.lines().filter(|l| l.starts_with("import ")) {
                     let from = line.split('"').nth(1).unwrap_or("");
                     let name = from.trim_start_matches('.');
-                    assert!(find(name).is_some(), "{} imports {from}, not embedded", a.path);
+                    assert!(
+                        find(name).is_some(),
+                        "{} imports {from}, not embedded",
+                        a.path
+                    );
                 }
             }
         }

@@ -103,8 +103,14 @@ mod tests {
         assert_eq!(j["values"][1], "1");
 
         let j = result(Some(&Value::int(42)));
-        assert_eq!(j, json!({"form": "scalar", "type": "INT", "value": "42", "text": "42"}));
-        assert_eq!(result(Some(&Value::null(DataType::Int)))["value"], Json::Null);
+        assert_eq!(
+            j,
+            json!({"form": "scalar", "type": "INT", "value": "42", "text": "42"})
+        );
+        assert_eq!(
+            result(Some(&Value::null(DataType::Int)))["value"],
+            Json::Null
+        );
         assert_eq!(result(None), Json::Null);
     }
 }

@@ -329,13 +329,17 @@ async fn read_json(req: Request<Incoming>) -> Result<Json, ApiError> {
     let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, body.collect()).await {
         Err(_) => return Err(ApiError::bad("Timed out reading the request body")),
         Ok(Err(e)) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 return Err(ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!("The request body is larger than {BODY_BYTES_MAX} bytes"),
                 ));
             }
-            return Err(ApiError::bad(format!("Failed to read the request body: {e}")));
+            return Err(ApiError::bad(format!(
+                "Failed to read the request body: {e}"
+            )));
         }
         Ok(Ok(c)) => c.to_bytes(),
     };
@@ -474,10 +478,9 @@ pub enum Work {
 pub async fn run(node: &Arc<Node>, session: &Arc<SessionState>, work: Work) -> Result<Ran, String> {
     let (tx, rx) = oneshot::channel();
     let (n, s) = (node.clone(), session.clone());
-    node.pool
-        .submit(WEB_PRIORITY, move || {
-            let _ = tx.send(run_now(&n, &s, work));
-        })?;
+    node.pool.submit(WEB_PRIORITY, move || {
+        let _ = tx.send(run_now(&n, &s, work));
+    })?;
     rx.await
         .unwrap_or_else(|_| Err("The job was cancelled".into()))
 }
@@ -516,7 +519,9 @@ pub fn run_now(node: &Arc<Node>, session: &Arc<SessionState>, work: Work) -> Res
         }
     };
     if result.is_err() {
-        node.metrics.jobs_failed_total.fetch_add(1, Ordering::Relaxed);
+        node.metrics
+            .jobs_failed_total
+            .fetch_add(1, Ordering::Relaxed);
     }
     result.map(|value| Ran { value, output })
 }
@@ -529,7 +534,10 @@ fn address_of(node: &Node, alias: &str) -> Result<String, String> {
     let Value::Table(t) = perf else {
         return Err("getClusterPerf did not return a table".into());
     };
-    let col = |n: &str| t.column(n).ok_or(format!("getClusterPerf has no column {n}"));
+    let col = |n: &str| {
+        t.column(n)
+            .ok_or(format!("getClusterPerf has no column {n}"))
+    };
     let (names, hosts, ports) = (col("name")?, col("host")?, col("port")?);
     for i in 0..t.rows() {
         if value::display::element_string(names, i) == alias {
@@ -544,7 +552,12 @@ fn address_of(node: &Node, alias: &str) -> Result<String, String> {
 }
 
 /// Runs a console script on another node of the cluster as `user` (`REMOTE_RUN`).
-async fn run_remote(node: &Arc<Node>, user: &str, alias: &str, script: &str) -> Result<Ran, String> {
+async fn run_remote(
+    node: &Arc<Node>,
+    user: &str,
+    alias: &str,
+    script: &str,
+) -> Result<Ran, String> {
     let rpc = node
         .rpc
         .get()

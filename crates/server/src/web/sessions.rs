@@ -147,7 +147,11 @@ mod tests {
     use super::*;
 
     fn state(id: i64) -> Arc<SessionState> {
-        Arc::new(SessionState::new(id, "127.0.0.1:1".parse().unwrap(), "admin"))
+        Arc::new(SessionState::new(
+            id,
+            "127.0.0.1:1".parse().unwrap(),
+            "admin",
+        ))
     }
 
     #[test]
