@@ -8,73 +8,24 @@ the third, every chunk on two data nodes), and a clean stop.
 The binary is $PORPOISE_BIN, or target/debug/porpoise at the repository root."""
 
 import os
-import random
-import signal
-import socket
-import subprocess
-import threading
-import time
 from pathlib import Path
 
 import dolphindb as ddb
 import pytest
 
+from playground import free_offset, listening, playground
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("PORPOISE_BIN", str(ROOT / "target" / "debug" / "porpoise"))
-READY_TIMEOUT_S = 120
-STOP_TIMEOUT_S = 60
 SEED_PORTS = [8901, 8902, 8903, 8710, 8711, 8810, 8811, 8910, 8911]
-
-
-def port_free(p):
-    with socket.socket() as s:
-        try:
-            s.bind(("0.0.0.0", p))
-            return True
-        except OSError:
-            return False
-
-
-def listening(p):
-    try:
-        socket.create_connection(("127.0.0.1", p), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def free_offset():
-    for _ in range(200):
-        off = random.randrange(1000, 50000)
-        if all(p + off < 65000 and port_free(p + off) for p in SEED_PORTS):
-            return off
-    raise RuntimeError("no free ports")
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     root = tmp_path_factory.mktemp("cluster")
-    off = free_offset()
-    proc = subprocess.Popen(
-        [BIN, "playground", "--dir", str(root / "playground"), "--port-offset", str(off)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    lines = []
-    ready = threading.Event()
-
-    def read():
-        for line in proc.stdout:
-            lines.append(line)
-            if "ready" in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(READY_TIMEOUT_S):
-        proc.kill()
-        raise RuntimeError("the playground did not get ready:\n" + "".join(lines))
-    yield {"off": off, "lines": lines}
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=STOP_TIMEOUT_S) == 0
+    off = free_offset(SEED_PORTS)
+    with playground(BIN, root / "playground", off) as lines:
+        yield {"off": off, "lines": lines}
     for p in SEED_PORTS:
         assert not listening(p + off), f"port {p + off} still open"
 

@@ -13,12 +13,7 @@ The binary is $PORPOISE_BIN, or target/debug/porpoise at the repository root."""
 
 import json
 import os
-import random
 import shutil
-import signal
-import socket
-import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -26,31 +21,14 @@ from pathlib import Path
 
 import pytest
 
+from playground import free_offset, playground
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("PORPOISE_BIN", str(ROOT / "target" / "debug" / "porpoise"))
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-READY_TIMEOUT_S = 120
-STOP_TIMEOUT_S = 60
 # Starting or stopping a node through its agent (debug build, 2 cores): generous bound.
 NODE_CHANGE_TIMEOUT_S = 120
 PORTS = [8900, 8710, 8711]
-
-
-def port_free(p):
-    with socket.socket() as s:
-        try:
-            s.bind(("0.0.0.0", p))
-            return True
-        except OSError:
-            return False
-
-
-def free_offset():
-    for _ in range(200):
-        off = random.randrange(1000, 50000)
-        if all(p + off < 65000 and port_free(p + off) for p in PORTS):
-            return off
-    raise RuntimeError("no free ports")
 
 
 def wait_for(what, cond, timeout):
@@ -71,28 +49,9 @@ def wait_for(what, cond, timeout):
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     root = tmp_path_factory.mktemp("web")
-    off = free_offset()
-    proc = subprocess.Popen(
-        [BIN, "playground", "--quick", "--dir", str(root / "playground"),
-         "--port-offset", str(off)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    lines = []
-    ready = threading.Event()
-
-    def read():
-        for line in proc.stdout:
-            lines.append(line)
-            if "ready" in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(READY_TIMEOUT_S):
-        proc.kill()
-        raise RuntimeError("the playground did not get ready:\n" + "".join(lines))
-    yield {"ctl": 8900 + off, "data": 8711 + off, "lines": lines}
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=STOP_TIMEOUT_S) == 0
+    off = free_offset(PORTS)
+    with playground(BIN, root / "playground", off, quick=True) as lines:
+        yield {"ctl": 8900 + off, "data": 8711 + off, "lines": lines}
 
 
 class Api:
