@@ -44,7 +44,7 @@ async fn dfs_writes_survive_a_leader_failover() {
     let mut acked = Vec::new();
     let mut failed = Vec::new();
     let mut batch = 0i64;
-    let mut write = |b: i64| {
+    let write = |b: i64| {
         let port = dn[(b % 2) as usize];
         async move { (b, append(port, b).await) }
     };

@@ -41,7 +41,7 @@ use super::agg::{self, Fast};
 use super::expr::{as_agg_leaf, has_aggregate, has_select, is_count_star, is_rowwise, rewrite};
 use super::frame::{build_table, mask_positions, take_rows, Frame, Needed};
 use super::grouped::{broadcast, concat};
-use super::keys::{group_ids, sort_groups, sort_permutation, sort_permutation_top, Grouping};
+use super::keys::{group_ids, sort_groups, sort_permutation, Grouping};
 use super::names::{dedupe, item_name};
 use super::select::{
     distinct_rows, eval_keys, expand_star, finish, multi_names, order_by, order_by_range, prepare,
@@ -1079,30 +1079,11 @@ fn sort_by_hidden(t: Table, order: &[OrderItem], range: (usize, usize)) -> Table
     if rows < 2 {
         return slice_rows(t, (range.0.min(rows), range.1.min(rows)));
     }
-    let keys: Vec<Arc<Vector>> = t.columns[t.cols().saturating_sub(order.len())..].to_vec();
-    let flags: Vec<Option<Vector>> = keys
+    let keys: Vec<&Vector> = t.columns[t.cols().saturating_sub(order.len())..]
         .iter()
-        .zip(order)
-        .map(|(k, o)| {
-            o.nulls_first.map(|_| {
-                let f: Vec<i8> = (0..rows).map(|i| k.is_null(i) as i8).collect();
-                Vector::from_i8(DataType::Bool, f)
-            })
-        })
+        .map(|c| &**c)
         .collect();
-    let mut refs: Vec<(&Vector, bool)> = Vec::with_capacity(keys.len() * 2);
-    for ((k, o), f) in keys.iter().zip(order).zip(&flags) {
-        if let (Some(f), Some(first)) = (f, o.nulls_first) {
-            refs.push((f, !first));
-        }
-        refs.push((k, o.asc));
-    }
-    let end = range.1.min(rows);
-    let perm = sort_permutation_top(&refs, rows, end);
-    let perm: Vec<i64> = perm[range.0.min(perm.len())..]
-        .iter()
-        .map(|&i| i as i64)
-        .collect();
+    let perm = super::select::ordered_rows(&keys, order, rows, range);
     take_rows(&t, &perm)
 }
 

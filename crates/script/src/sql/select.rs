@@ -216,7 +216,19 @@ pub(super) fn order_by_range(
             }
         });
     }
-    // `nulls first|last`: a null flag sorts before the value.
+    let keys: Vec<&Vector> = keys.iter().collect();
+    let perm = ordered_rows(&keys, order, rows, range);
+    Ok(take_rows(&res, &perm))
+}
+
+/// The row numbers in `order` (one key per item, `rows` long), positions `range` of the sorted
+/// order. `nulls first|last` becomes a null flag sorted before its key.
+pub(crate) fn ordered_rows(
+    keys: &[&Vector],
+    order: &[OrderItem],
+    rows: usize,
+    range: (usize, usize),
+) -> Vec<i64> {
     let flags: Vec<Option<Vector>> = keys
         .iter()
         .zip(order)
@@ -232,14 +244,13 @@ pub(super) fn order_by_range(
         if let (Some(f), Some(first)) = (f, o.nulls_first) {
             refs.push((f, !first));
         }
-        refs.push((k, o.asc));
+        refs.push((*k, o.asc));
     }
     let perm = sort_permutation_top(&refs, rows, range.1);
-    let perm: Vec<i64> = perm[range.0.min(perm.len())..]
+    perm[range.0.min(perm.len())..]
         .iter()
         .map(|&i| i as i64)
-        .collect();
-    Ok(take_rows(&res, &perm))
+        .collect()
 }
 
 /// Removes repeated rows, keeping the first of each.
