@@ -13,9 +13,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use script::dfs::{
-    ColumnPredicate, ColumnSpec, CreateTable, DatabaseSpec, Dfs, DfsTableInfo, Engine,
+    ColumnPredicate, ColumnSpec, CreateTable, DatabaseSpec, Dfs, DfsTableInfo, Engine, Mapped,
     PartitionLevel, PartitionRef, PartitionSelector, PartitionType, PredicateOp, ScanPlan,
 };
+use script::sql::map_task::MapTask;
 use script::sql::pushdown::RowFilter;
 use script::{Env, Host, LocalHost};
 use storage::partition::{Level, Predicate};
@@ -265,6 +266,52 @@ impl LocalDfs {
             Meta::Local(_) => self.store.scan(chunk, table, cid, columns),
             Meta::Cluster(l) => l.read(chunk, table, cid, columns, filter),
         }
+    }
+
+    /// One partition's needed columns (every column when empty), filtered at a remote replica
+    /// by `filter`, or mapped there by `task` (see `Dfs::map_partition`).
+    fn map_partition_with(
+        &self,
+        plan: &ScanPlan,
+        part: usize,
+        columns: &[String],
+        filter: &RowFilter,
+        task: Option<&MapTask>,
+    ) -> SResult<Mapped> {
+        let Some(p) = plan.partitions.get(part) else {
+            return Err(script::Error::new("No such partition in the plan"));
+        };
+        let specs: Vec<ColumnSpec> = if columns.is_empty() {
+            plan.info.columns.clone()
+        } else {
+            columns
+                .iter()
+                .map(|c| match plan.info.column(c) {
+                    Some(s) => Ok(s.clone()),
+                    None => Err(script::Error::new(format!(
+                        "Unrecognized column name {}",
+                        c
+                    ))),
+                })
+                .collect::<SResult<_>>()?
+        };
+        let filter = (!filter.is_empty()).then_some(filter);
+        let mapped = match &self.meta {
+            Meta::Local(_) => self
+                .store
+                .scan(&p.chunk, &plan.table_id, plan.cid, &specs)
+                .map(Mapped::Rows),
+            Meta::Cluster(l) => {
+                l.read_or_map(&p.chunk, &plan.table_id, plan.cid, &specs, filter, task)
+            }
+        };
+        Ok(match mapped.map_err(script_err)? {
+            Mapped::Rows(mut t) => {
+                t.name = plan.table.clone();
+                Mapped::Rows(t)
+            }
+            m => m,
+        })
     }
 
     /// Whether this node holds a replica of `c` (every chunk on a single node): `getAllChunks`
@@ -965,34 +1012,21 @@ impl Dfs for LocalDfs {
         columns: &[String],
         filter: &RowFilter,
     ) -> SResult<Table> {
-        let Some(p) = plan.partitions.get(part) else {
-            return Err(script::Error::new("No such partition in the plan"));
-        };
-        let specs: Vec<ColumnSpec> = if columns.is_empty() {
-            plan.info.columns.clone()
-        } else {
-            columns
-                .iter()
-                .map(|c| match plan.info.column(c) {
-                    Some(s) => Ok(s.clone()),
-                    None => Err(script::Error::new(format!(
-                        "Unrecognized column name {}",
-                        c
-                    ))),
-                })
-                .collect::<SResult<_>>()?
-        };
-        let mut t = self
-            .scan_tablet(
-                &p.chunk,
-                &plan.table_id,
-                plan.cid,
-                &specs,
-                (!filter.is_empty()).then_some(filter),
-            )
-            .map_err(script_err)?;
-        t.name = plan.table.clone();
-        Ok(t)
+        match self.map_partition_with(plan, part, columns, filter, None)? {
+            Mapped::Rows(t) => Ok(t),
+            Mapped::Partials(_) => Err(script::Error::new("A read gave partial aggregates")),
+        }
+    }
+
+    fn map_partition(
+        &self,
+        plan: &ScanPlan,
+        part: usize,
+        columns: &[String],
+        filter: &RowFilter,
+        task: &MapTask,
+    ) -> SResult<Mapped> {
+        self.map_partition_with(plan, part, columns, filter, Some(task))
     }
 
     fn flush_cache(&self) -> SResult<()> {

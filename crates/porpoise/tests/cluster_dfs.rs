@@ -159,6 +159,12 @@ const FILTERED: &[(&str, &[&str])] = &[
         &["qty"],
     ),
     ("x = `B; select count(*) as n from T where sym = x", &["n"]),
+    // The map step runs on the replica holders: one row per group crosses the network.
+    (
+        "select count(*) as n, avg(qty) as a, std(qty) as sd from T \
+         where qty > 50 group by sym, weekday(date) as wd",
+        &["sym", "wd", "n", "a", "sd"],
+    ),
 ];
 
 /// Each `FILTERED` query through `port` over `dfs://repl` answers what it answers over `mem`
@@ -621,6 +627,9 @@ async fn pushdown_figures() {
         format!("select sum(qty), count(*) from {t} where sym in `A`B group by date"),
         format!("select * from {t} where sym = `A, qty < 100000"),
         format!("select avg(price) from {t} group by sym"),
+        format!(
+            "select sum(qty), avg(price), std(price) from {t} where qty > 1000 group by sym, date"
+        ),
     ] {
         let mut best = Duration::MAX;
         let mut bytes = u64::MAX;

@@ -312,6 +312,22 @@ pub trait Dfs: Send + Sync {
         self.read_partition(plan, part, columns)
     }
 
+    /// One partition's map step of a partial-aggregate query: [`Mapped::Partials`] when a
+    /// replica ran `task` where the rows are (a cluster's remote replica), else the
+    /// partition's rows as `read_partition_where` gives them, for the caller to map.
+    fn map_partition(
+        &self,
+        plan: &ScanPlan,
+        part: usize,
+        columns: &[String],
+        filter: &crate::sql::pushdown::RowFilter,
+        task: &crate::sql::map_task::MapTask,
+    ) -> Result<Mapped> {
+        let _ = task;
+        self.read_partition_where(plan, part, columns, filter)
+            .map(Mapped::Rows)
+    }
+
     // --- introspection ---
     /// `getAllChunks()`.
     fn chunks(&self) -> Result<Table>;
@@ -375,6 +391,14 @@ impl DfsTableHandle {
 }
 
 /// The DFS table handle inside a value, if it is one.
+/// What [`Dfs::map_partition`] gives.
+pub enum Mapped {
+    /// The partition's rows (at least those the filter keeps).
+    Rows(Table),
+    /// The map step's answer, laid out as `sql::map_task::Partials::into_table` does.
+    Partials(Table),
+}
+
 pub fn as_table_handle(v: &Value) -> Option<&DfsTableHandle> {
     match v {
         Value::Object(o) => o.as_any().downcast_ref::<DfsTableHandle>(),

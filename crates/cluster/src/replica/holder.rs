@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use script::sql::map_task::MapTask;
 use script::sql::pushdown::RowFilter;
 use value::{Table, Value};
 
@@ -25,7 +26,7 @@ use crate::{err, Error, Result};
 use super::link::{Link, Snapshot};
 use super::{
     ColumnWire, DeltaRequest, PrepareHead, ReadRequest, ABORT, CATCH_UP_WAIT, COMMIT, DELTA,
-    IN_DOUBT_TIMEOUT, PREPARE, READ, READ_WHERE, ROUND_INTERVAL,
+    IN_DOUBT_TIMEOUT, MAP, PREPARE, READ, READ_WHERE, ROUND_INTERVAL,
 };
 
 pub struct Holder {
@@ -196,6 +197,21 @@ pub fn register(rpc: &Rpc, holder: &Arc<Holder>) {
                 Ok(Value::table(t))
             }
         }
+    });
+    let h = Arc::downgrade(holder);
+    rpc.register_blocking(MAP, move |args| {
+        let h = running(&h)?;
+        let req: ReadRequest = from_blob(args.first())?;
+        let mut task: MapTask = from_blob(args.get(1))?;
+        task.constants = args.iter().skip(2).cloned().collect();
+        let t = h.read(&req).map_err(|e| e.0)?;
+        // The entry node maps the rows itself when the task can't run here, so an error it
+        // reports is the one a local query gives.
+        Ok(match task.run(t) {
+            Ok(Some(partials)) => Value::table(partials),
+            Ok(None) => Value::string("no partial states for these types"),
+            Err(e) => Value::string(format!("the map step failed: {e}")),
+        })
     });
     let h = Arc::downgrade(holder);
     rpc.register_blocking(DELTA, move |args| {

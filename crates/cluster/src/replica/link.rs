@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use script::dfs::ColumnSpec;
+use script::dfs::Mapped;
+use script::sql::map_task::MapTask;
 use script::sql::pushdown::RowFilter;
 use value::{Table, Value};
 
@@ -20,7 +22,7 @@ use crate::{err, Error, Result};
 
 use super::{
     ColumnWire, CreateChunks, Holder, MetaReply, PrepareHead, ReadRequest, WriteHead, ABORT,
-    COMMIT, COMMIT_TIMEOUT, CREATE_CHUNKS, META, META_TIMEOUT, PREPARE, PREPARE_TIMEOUT, READ,
+    COMMIT, COMMIT_TIMEOUT, CREATE_CHUNKS, MAP, META, META_TIMEOUT, PREPARE, PREPARE_TIMEOUT, READ,
     READ_TIMEOUT, READ_WHERE,
 };
 
@@ -563,6 +565,24 @@ impl Link {
         columns: &[ColumnSpec],
         filter: Option<&RowFilter>,
     ) -> Result<Table> {
+        match self.read_or_map(chunk, table, cid, columns, filter, None)? {
+            Mapped::Rows(t) => Ok(t),
+            Mapped::Partials(_) => err!("A plain read gave partial aggregates"),
+        }
+    }
+
+    /// `read`, where a remote replica runs `task` (the map step of a partial-aggregate query)
+    /// over its rows and answers one row per group. This node's own replica, a replica that
+    /// can't run the task, and a tablet not written yet give rows.
+    pub fn read_or_map(
+        &self,
+        chunk: &str,
+        table: &str,
+        cid: u64,
+        columns: &[ColumnSpec],
+        filter: Option<&RowFilter>,
+        task: Option<&MapTask>,
+    ) -> Result<Mapped> {
         let mut snap = self.cached()?;
         if !snap.state.chunks.contains_key(chunk) {
             snap = self.snapshot()?;
@@ -572,7 +592,7 @@ impl Link {
         };
         let Some(tab) = c.tablets.get(table) else {
             // Not written yet: no rows.
-            return Ok(crate::store::empty_tablet(columns));
+            return Ok(Mapped::Rows(crate::store::empty_tablet(columns)));
         };
         let req = ReadRequest {
             chunk: chunk.to_string(),
@@ -603,10 +623,13 @@ impl Link {
             let r = if node == self.alias && self.local.is_some() {
                 self.local
                     .as_ref()
-                    .map(|h| h.read(&req).map_err(|e| e.0))
+                    .map(|h| h.read(&req).map(Mapped::Rows).map_err(|e| e.0))
                     .unwrap_or_else(|| Err("no local replica".into()))
+            } else if let Some(task) = task {
+                self.map_remote(&snap.sites, node, &req, filter, task)
             } else {
                 self.read_remote_where(&snap.sites, node, &req, filter)
+                    .map(Mapped::Rows)
             };
             match r {
                 Ok(t) => return Ok(t),
@@ -619,6 +642,38 @@ impl Link {
             c.partition,
             errors.join("; ")
         )
+    }
+
+    /// `MAP` on a remote replica; its rows (filtered) when it can't run the task.
+    fn map_remote(
+        &self,
+        sites: &BTreeMap<String, String>,
+        node: &str,
+        req: &ReadRequest,
+        filter: Option<&RowFilter>,
+        task: &MapTask,
+    ) -> std::result::Result<Mapped, String> {
+        let mut args = vec![to_blob(req)?, to_blob(task)?];
+        args.extend(task.constants.iter().cloned());
+        let answer = self
+            .block_on(self.replica_call(sites, node, MAP, args, READ_TIMEOUT))
+            .map_err(|e| e.0)?;
+        let why = match answer {
+            Ok(Value::Table(t)) => return Ok(Mapped::Partials(Arc::unwrap_or_clone(t))),
+            Ok(v) => v
+                .as_str()
+                .unwrap_or("an answer of the wrong form")
+                .to_string(),
+            // A replica of an older version doesn't know the map step.
+            Err(e) if e.contains("Can't recognize function name") => e,
+            Err(e) => return Err(e),
+        };
+        tracing::debug!(
+            "replica {node} did not run a map step on chunk {}: {why}",
+            req.chunk
+        );
+        self.read_remote_where(sites, node, req, filter)
+            .map(Mapped::Rows)
     }
 
     fn read_remote(

@@ -50,6 +50,10 @@ pub const READ: &str = "__cluster_dfs_chunk_read";
 /// `READ` with `where` conditions the replica applies first: (request, conditions, the
 /// conditions' constants...). Only the rows that can match cross the network.
 pub const READ_WHERE: &str = "__cluster_dfs_chunk_read_where";
+/// The map step of a partial-aggregate query over a tablet (`script::sql::map_task`):
+/// (request, task, the task's constants...). Answers the partial states as a table, or a
+/// string saying why the task can't run there (the entry node then reads the rows).
+pub const MAP: &str = "__cluster_dfs_chunk_map";
 /// What a stale replica lacks of a tablet (incremental recovery).
 pub const DELTA: &str = "__cluster_dfs_chunk_delta";
 

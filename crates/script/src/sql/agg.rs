@@ -15,7 +15,7 @@
 use value::{null, Data, DataType, Vector};
 
 /// The aggregates with a one-pass kernel.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Fast {
     Count,
     Size,

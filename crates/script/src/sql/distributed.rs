@@ -6,16 +6,18 @@
 //! exactly what the query gives over the table's rows in memory (up to the last bits of
 //! floating-point sums, which add up in another order):
 //!
-//! - **partial aggregates**: `group by` keys that do not hold every partitioning column, or
-//!   aggregates without `group by`, when every aggregate has a mergeable state (`count`,
-//!   `sum`, `avg`, `std`, `first`, ... see `agg::partial`). Each partition filters its rows,
-//!   groups them and computes partial states; the node regroups the states by key, merges
-//!   them (`agg::combine`) and evaluates the select list, `having`, `order by` and
-//!   `top`/`limit` over one row per group.
-//! - **per partition**: `group by` or `context by` keys that hold every partitioning column
-//!   (a group never spans partitions), and `select map`. The whole query runs on each
-//!   partition; the results are concatenated and put in key order (with hidden key columns).
-//!   Any aggregate works here, user-defined ones included.
+//! - **partial aggregates**: `group by` (or aggregates without it) when every aggregate has a
+//!   mergeable state (`count`, `sum`, `avg`, `std`, `first`, ... see `agg::partial`). Each
+//!   partition filters its rows, groups them and computes partial states (the map step,
+//!   `map_task.rs`; in a cluster a remote replica runs it where the rows are, so only one row
+//!   per group crosses the network); the node regroups the states by key, merges them
+//!   (`agg::combine`) and evaluates the select list, `having`, `order by` and `top`/`limit`
+//!   over one row per group.
+//! - **per partition**: `group by` (with an aggregate without partial states) or `context by`
+//!   keys that hold every partitioning column (a group never spans partitions), and
+//!   `select map`. The whole query runs on each partition; the results are concatenated and
+//!   put in key order (with hidden key columns). Any aggregate works here, user-defined ones
+//!   included.
 //! - **context limit**: `context by` keys without every partitioning column, with `top` or
 //!   `limit` and a select list of plain columns (the "last point" query). Each partition keeps
 //!   its groups' candidate rows; the query runs again over their concatenation.
@@ -42,15 +44,16 @@ use super::expr::{as_agg_leaf, has_aggregate, has_select, is_count_star, is_roww
 use super::frame::{build_table, mask_positions, take_rows, Frame, Needed};
 use super::grouped::{broadcast, concat};
 use super::keys::{group_ids, sort_groups, sort_permutation, Grouping};
+use super::map_task::{map_partials, MapSpec, MapTask, Partials};
 use super::names::{dedupe, item_name};
 use super::select::{
-    distinct_rows, eval_keys, expand_star, finish, multi_names, order_by, order_by_range, prepare,
-    row_range, run, slice_rows,
+    distinct_rows, expand_star, finish, multi_names, order_by, order_by_range, prepare, row_range,
+    run, slice_rows,
 };
 use super::source::Source;
 use crate::ast::*;
 use crate::builtins::{Env, Host};
-use crate::dfs::{dfs_of, Dfs, ScanPlan};
+use crate::dfs::{dfs_of, Dfs, Mapped, ScanPlan};
 use crate::interp::{Interpreter, Scope, SessionState};
 use crate::{Error, Result};
 
@@ -210,13 +213,15 @@ fn classify(ip: &mut Interpreter, s: &SelectStmt, q: &Query) -> Option<Shape> {
     let keys_rowwise = s.group.iter().all(|g| rowwise(ip, &g.expr, t));
     match s.group_kind {
         Some(GroupKind::GroupBy) if keys_rowwise => {
-            if keys_hold_partitioning() {
-                return Some(Shape::PerPartition {
-                    context: false,
-                    sort: true,
-                });
+            // Partial states even when no group spans partitions: that map step runs where
+            // the rows are in a cluster, so only one row per group crosses the network.
+            if let Some(p) = partial_plan(ip, s, q, true) {
+                return Some(Shape::Partial(p));
             }
-            partial_plan(ip, s, q, true).map(Shape::Partial)
+            keys_hold_partitioning().then_some(Shape::PerPartition {
+                context: false,
+                sort: true,
+            })
         }
         Some(GroupKind::ContextBy) if keys_rowwise && keys_hold_partitioning() => {
             Some(Shape::PerPartition {
@@ -480,8 +485,8 @@ fn context_limit_fits(ip: &Interpreter, s: &SelectStmt, t: &Table) -> bool {
 fn context_limit(ip: &mut Interpreter, s: &SelectStmt, q: &Query) -> Result<Option<Value>> {
     let mut each = s.clone();
     each.order.clear();
-    let parts = each_partition(ip, s, q, None, &|wip, t| {
-        as_table(run(wip, &each, partition_source(t))?)
+    let parts = each_partition(ip, s, q, None, &|wip, i| {
+        as_table(run(wip, &each, partition_source(read_partition(q, i)?))?)
     })?;
     if parts.iter().all(|t| t.rows() == 0) {
         return over_no_rows(ip, s, q);
@@ -551,28 +556,30 @@ struct Enough<T> {
     count: fn(&T) -> usize,
 }
 
-/// Runs `f` over every partition of the plan (its `columns`), on up to `localExecutors`
-/// threads, each holding one partition at a time. Results come in partition order; with
-/// `enough`, only the leading partitions that reach its row count.
+/// One partition's needed columns, filtered at the replica by the pushed conditions.
+fn read_partition(q: &Query, i: usize) -> Result<Table> {
+    q.dfs
+        .read_partition_where(&q.plan, i, &q.columns, &q.filter)
+}
+
+/// Runs `f` over every partition of the plan (by index: it reads the partition, usually with
+/// [`read_partition`]), on up to `localExecutors` threads, each holding one partition at a
+/// time. Results come in partition order; with `enough`, only the leading partitions that
+/// reach its row count.
 fn each_partition<T: Send>(
     ip: &mut Interpreter,
     s: &SelectStmt,
     q: &Query,
     enough: Option<Enough<T>>,
-    f: &(dyn Fn(&mut Interpreter, Table) -> Result<T> + Sync),
+    f: &(dyn Fn(&mut Interpreter, usize) -> Result<T> + Sync),
 ) -> Result<Vec<T>> {
     let n = q.plan.partitions.len();
     let threads = super::dfs::scan_threads(ip.host(), n);
-    let read = |i: usize| -> Result<Table> {
-        q.dfs
-            .read_partition_where(&q.plan, i, &q.columns, &q.filter)
-    };
     if threads <= 1 {
         let mut out = Vec::with_capacity(n);
         let mut rows = 0usize;
         for i in 0..n {
-            let t = read(i)?;
-            let r = f(ip, t)?;
+            let r = f(ip, i)?;
             if let Some(e) = &enough {
                 rows += (e.count)(&r);
                 out.push(r);
@@ -637,7 +644,7 @@ fn each_partition<T: Send>(
                             if i >= n {
                                 break;
                             }
-                            let r = read(i).and_then(|t| f(&mut wip, t));
+                            let r = f(&mut wip, i);
                             finished(i, r);
                         }
                     })
@@ -754,78 +761,40 @@ fn as_table(v: Value) -> Result<Table> {
 // ---------------------------------------------------------------------------------------------
 // Partial aggregates.
 
-/// One partition's groups: their key values and each aggregate's partial states.
-struct Partials {
-    keys: Vec<Vector>,
-    states: Vec<Vec<Vector>>,
-}
-
-fn map_partials(
-    ip: &mut Interpreter,
-    s: &SelectStmt,
-    p: &PartialPlan,
-    t: Table,
-) -> Result<Option<Partials>> {
-    let mut frame = Frame::new(Arc::new(t));
-    frame.filter(ip, &s.where_)?;
-    let mut exprs: Vec<&Expr> = s.group.iter().map(|g| &g.expr).collect();
-    exprs.extend(p.leaves.iter().flat_map(|l| l.args.iter()));
-    let t = frame.table(&Needed::of(&exprs));
-    let rows = frame.len();
-    let (g, keys) = if p.grouped {
-        let keys = eval_keys(ip, &s.group, &t)?;
-        let refs: Vec<&Vector> = keys.iter().map(|k| &*k.rows).collect();
-        let g = group_ids(&refs, rows);
-        let first: Vec<i64> = g.first.iter().map(|&r| r as i64).collect();
-        let kv = keys.iter().map(|k| k.rows.take(&first)).collect();
-        (g, kv)
-    } else {
-        (Grouping::single(rows), Vec::new())
-    };
-    let mut states = Vec::with_capacity(p.leaves.len());
-    for leaf in &p.leaves {
-        let vals = ip.with_scope(Scope::Table(t.clone()), |ip| {
-            leaf.args
-                .iter()
-                .map(|a| ip.eval(a))
-                .collect::<Result<Vec<_>>>()
-        })?;
-        let cols: Option<Vec<&Vector>> = vals
-            .iter()
-            .map(|v| match v {
-                Value::Vector(x) if x.len() == rows => Some(&**x),
-                _ => None,
-            })
-            .collect();
-        let Some(cols) = cols else {
-            return Ok(None);
-        };
-        let st = if p.grouped {
-            agg::partial(leaf.f, &cols, &g.ids, g.n)
-        } else {
-            agg::partial_whole(ip, leaf.f, &cols, rows)
-                .or_else(|| agg::partial(leaf.f, &cols, &g.ids, g.n))
-        };
-        match st {
-            Some(st) => states.push(st),
-            None => return Ok(None),
-        }
-    }
-    Ok(Some(Partials { keys, states }))
-}
-
 fn partial_aggregates(
     ip: &mut Interpreter,
     s: &SelectStmt,
     q: &Query,
     p: &PartialPlan,
 ) -> Result<Option<Value>> {
-    let parts = each_partition(ip, s, q, None, &|wip, t| map_partials(wip, s, p, t))?;
+    let spec = MapSpec {
+        where_: &s.where_,
+        group: &s.group,
+        grouped: p.grouped,
+        leaves: p.leaves.iter().map(|l| (l.f, l.args.as_slice())).collect(),
+    };
+    // The replicas holding the partitions run the map step themselves when it travels.
+    let task = MapTask::of(ip, &spec, &q.empty);
+    let nk = p.keys.len();
+    let parts = each_partition(ip, s, q, None, &|wip, i| {
+        let rows = match &task {
+            Some(task) => match q
+                .dfs
+                .map_partition(&q.plan, i, &q.columns, &q.filter, task)?
+            {
+                Mapped::Partials(t) => {
+                    return Partials::from_table(t, nk, p.leaves.len()).map(Some)
+                }
+                Mapped::Rows(t) => t,
+            },
+            None => read_partition(q, i)?,
+        };
+        map_partials(wip, &spec, rows)
+    })?;
     let Some(parts) = parts.into_iter().collect::<Option<Vec<_>>>() else {
         return Ok(None);
     };
     // Put the partitions' groups together, in partition order.
-    let nk = p.keys.len();
     let mut keys: Vec<Vec<Vector>> = vec![Vec::new(); nk];
     let mut states: Vec<Vec<Vec<Vector>>> = p.leaves.iter().map(|_| Vec::new()).collect::<Vec<_>>();
     let mut rows = 0usize;
@@ -974,8 +943,8 @@ fn per_partition(
             alias: Some(hidden("key", i)),
         });
     }
-    let parts = each_partition(ip, s, q, None, &|wip, t| {
-        as_table(run(wip, &each, partition_source(t))?)
+    let parts = each_partition(ip, s, q, None, &|wip, i| {
+        as_table(run(wip, &each, partition_source(read_partition(q, i)?))?)
     })?;
     if parts.iter().all(|t| t.rows() == 0) {
         return over_no_rows(ip, s, q);
@@ -1008,8 +977,8 @@ fn per_partition(
 fn map_each(ip: &mut Interpreter, s: &SelectStmt, q: &Query) -> Result<Option<Value>> {
     let mut each = s.clone();
     each.map = false;
-    let parts = each_partition(ip, s, q, None, &|wip, t| {
-        run(wip, &each, partition_source(t))
+    let parts = each_partition(ip, s, q, None, &|wip, i| {
+        run(wip, &each, partition_source(read_partition(q, i)?))
     })?;
     if parts.iter().all(|v| matches!(v, Value::Table(_))) {
         let tables = parts
@@ -1115,8 +1084,8 @@ fn stream(ip: &mut Interpreter, s: &SelectStmt, q: &Query) -> Result<Option<Valu
         let exprs: Vec<&Expr> = s.order.iter().map(|o| &o.expr).collect();
         Ok(frame.table(&Needed::of(&exprs)))
     };
-    let map = |wip: &mut Interpreter, t: Table| -> Result<Table> {
-        let t = Arc::new(t);
+    let map = |wip: &mut Interpreter, i: usize| -> Result<Table> {
+        let t = Arc::new(read_partition(q, i)?);
         let res = as_table(run(
             wip,
             &each,

@@ -22,6 +22,7 @@ pub mod expr;
 mod frame;
 mod grouped;
 pub mod keys;
+pub mod map_task;
 pub mod names;
 mod pivot;
 pub mod pushdown;

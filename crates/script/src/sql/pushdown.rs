@@ -36,7 +36,9 @@ const OPERATORS: &[(BinOp, &str)] = &[
     (BinOp::Pair, "pair"),
 ];
 
-/// Built-ins a pushed condition may call: row-wise, deterministic, no session state.
+/// Built-ins a pushed condition (or a pushed map step's key or argument) may call: row-wise,
+/// deterministic, no session state. A replica that doesn't know one refuses the whole push
+/// and the entry node does the work.
 const FUNCTIONS: &[&str] = &[
     "and",
     "or",
@@ -49,6 +51,46 @@ const FUNCTIONS: &[&str] = &[
     "isValid",
     "not",
     "startsWith",
+    // Temporal parts and bucketing: the usual group-by keys of time series.
+    "date",
+    "month",
+    "year",
+    "hour",
+    "minute",
+    "second",
+    "time",
+    "datetime",
+    "timestamp",
+    "weekday",
+    "dayOfWeek",
+    "dayOfMonth",
+    "dayOfYear",
+    "monthOfYear",
+    "hourOfDay",
+    "quarterOfYear",
+    "millisecond",
+    "bar",
+    // Arithmetic and conversions.
+    "abs",
+    "iif",
+    "log",
+    "exp",
+    "sqrt",
+    "round",
+    "floor",
+    "ceil",
+    "nullFill",
+    "upper",
+    "lower",
+    "substr",
+    "left",
+    "right",
+    "strlen",
+    "string",
+    "symbol",
+    "int",
+    "long",
+    "double",
 ];
 
 /// One pushed condition's shape; constants are indices into `RowFilter::constants`.
@@ -100,52 +142,72 @@ impl RowFilter {
         let conds = self
             .conds
             .iter()
-            .map(|c| self.decode(c))
+            .map(|c| decode(c, &self.constants))
             .collect::<Result<Vec<_>>>()?;
-        static HOST: OnceLock<Arc<crate::LocalHost>> = OnceLock::new();
-        let host = HOST
-            .get_or_init(|| Arc::new(crate::LocalHost::new()))
-            .clone();
-        let mut state = SessionState::default();
-        let mut sink = |_: &str| {};
-        let mut ip = Interpreter::new(&mut state, host, &mut sink);
-        let mut frame = Frame::new(Arc::new(t));
-        frame.filter(&mut ip, &conds)?;
-        let out = frame.table(&Needed::All);
-        Ok(Arc::try_unwrap(out).unwrap_or_else(|a| (*a).clone()))
-    }
-
-    fn decode(&self, c: &Cond) -> Result<Expr> {
-        let bad = || crate::Error::new("A pushed-down condition is malformed");
-        let all = |xs: &[Cond]| {
-            xs.iter()
-                .map(|x| self.decode(x))
-                .collect::<Result<Vec<_>>>()
-        };
-        Ok(match c {
-            Cond::Column(n) => Expr::Var(n.clone()),
-            Cond::Constant(i) => Expr::Const(self.constants.get(*i).ok_or_else(bad)?.clone()),
-            Cond::Binary(op, a, b) => {
-                let op = OPERATORS
-                    .iter()
-                    .find(|(_, n)| n == op)
-                    .map(|(o, _)| *o)
-                    .ok_or_else(bad)?;
-                Expr::Binary(op, Box::new(self.decode(a)?), Box::new(self.decode(b)?))
-            }
-            Cond::Not(a) => Expr::Unary(UnOp::Not, Box::new(self.decode(a)?)),
-            Cond::Neg(a) => Expr::Unary(UnOp::Neg, Box::new(self.decode(a)?)),
-            Cond::Call(f, args) if FUNCTIONS.contains(&f.as_str()) => {
-                Expr::Call(Box::new(Expr::Var(f.clone())), all(args)?)
-            }
-            Cond::Call(..) => return Err(bad()),
-            Cond::Vector(xs) => Expr::Vector(all(xs)?),
-            Cond::Tuple(xs) => Expr::Tuple(all(xs)?),
+        with_interpreter(|ip| {
+            let mut frame = Frame::new(Arc::new(t));
+            frame.filter(ip, &conds)?;
+            let out = frame.table(&Needed::All);
+            Ok(Arc::try_unwrap(out).unwrap_or_else(|a| (*a).clone()))
         })
     }
 }
 
-fn encode(ip: &Interpreter, e: &Expr, t: &Table, constants: &mut Vec<Value>) -> Option<Cond> {
+/// Runs `f` with an interpreter of an empty session: what a replica evaluates pushed work
+/// with (it mentions no variable or user function).
+pub(super) fn with_interpreter<R>(f: impl FnOnce(&mut Interpreter) -> R) -> R {
+    static HOST: OnceLock<Arc<crate::LocalHost>> = OnceLock::new();
+    let host = HOST
+        .get_or_init(|| Arc::new(crate::LocalHost::new()))
+        .clone();
+    let mut state = SessionState::default();
+    let mut sink = |_: &str| {};
+    let mut ip = Interpreter::new(&mut state, host, &mut sink);
+    f(&mut ip)
+}
+
+/// The expression a pushed condition stands for, with its constants.
+pub(super) fn decode(c: &Cond, constants: &[Value]) -> Result<Expr> {
+    let bad = || crate::Error::new("A pushed-down condition is malformed");
+    let all = |xs: &[Cond]| {
+        xs.iter()
+            .map(|x| decode(x, constants))
+            .collect::<Result<Vec<_>>>()
+    };
+    Ok(match c {
+        Cond::Column(n) => Expr::Var(n.clone()),
+        Cond::Constant(i) => Expr::Const(constants.get(*i).ok_or_else(bad)?.clone()),
+        Cond::Binary(op, a, b) => {
+            let op = OPERATORS
+                .iter()
+                .find(|(_, n)| n == op)
+                .map(|(o, _)| *o)
+                .ok_or_else(bad)?;
+            Expr::Binary(
+                op,
+                Box::new(decode(a, constants)?),
+                Box::new(decode(b, constants)?),
+            )
+        }
+        Cond::Not(a) => Expr::Unary(UnOp::Not, Box::new(decode(a, constants)?)),
+        Cond::Neg(a) => Expr::Unary(UnOp::Neg, Box::new(decode(a, constants)?)),
+        Cond::Call(f, args) if FUNCTIONS.contains(&f.as_str()) => {
+            Expr::Call(Box::new(Expr::Var(f.clone())), all(args)?)
+        }
+        Cond::Call(..) => return Err(bad()),
+        Cond::Vector(xs) => Expr::Vector(all(xs)?),
+        Cond::Tuple(xs) => Expr::Tuple(all(xs)?),
+    })
+}
+
+/// `e` as a pushed expression over `t`'s columns, its constants added to `constants`; None
+/// when something in it must stay on the entry node.
+pub(super) fn encode(
+    ip: &Interpreter,
+    e: &Expr,
+    t: &Table,
+    constants: &mut Vec<Value>,
+) -> Option<Cond> {
     let all = |xs: &[Expr], constants: &mut Vec<Value>| {
         xs.iter()
             .map(|x| encode(ip, x, t, constants))
@@ -192,7 +254,7 @@ fn encode(ip: &Interpreter, e: &Expr, t: &Table, constants: &mut Vec<Value>) -> 
 }
 
 /// A condition of constants alone is left to the entry node (it may be a scalar).
-fn mentions_column(c: &Cond) -> bool {
+pub(super) fn mentions_column(c: &Cond) -> bool {
     match c {
         Cond::Column(_) => true,
         Cond::Constant(_) => false,
