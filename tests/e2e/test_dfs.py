@@ -274,10 +274,14 @@ def test_array_vector_columns_survive_a_restart(tmp_path):
         got = s.run(f'select id, ts, bids, qty, rowSum(bids) as sb, rowSum(qty) as sq '
                     f'from loadTable("{db}", "pt") order by ts')
         assert len(got) == rows
+        # The client uploads an empty numpy array as a row holding one null.
+        def cells(a, cast):
+            return [None if pd.isna(x) else cast(x) for x in a] or [None]
+
         for g, w in zip(got["bids"], df["bids"]):
-            assert np.allclose(np.asarray(g, dtype=float), w)
+            assert cells(g, float) == cells(w, float)
         for g, w in zip(got["qty"], df["qty"]):
-            assert list(np.asarray(g, dtype=np.int64)) == list(w)
+            assert cells(g, int) == cells(w, int)
         want_sq = [int(q.sum()) for q in df["qty"]]
         got_sq = [0 if pd.isna(x) else int(x) for x in got["sq"]]
         assert got_sq == want_sq

@@ -88,8 +88,6 @@ async fn dfs_database_through_the_rust_client() {
     c.run_script(
         r#"db = database("dfs://rust_client", COMPO, [database("", VALUE, 1..3), database("", HASH, [SYMBOL, 4])])
            t = table(1:0, `k`sym`price`qty, [INT, SYMBOL, DOUBLE, INT])
-           // Assigned: a table handle as the script's value reaches the client as type 21
-           // (HANDLE), which the Rust client cannot read.
            pt = db.createPartitionedTable(t, `pt, `k`sym)"#,
     )
     .await
@@ -110,7 +108,6 @@ async fn dfs_database_through_the_rust_client() {
     let mut vars = HashMap::new();
     vars.insert("batch".to_string(), table_of(&all[1200..]));
     c.upload(&vars).await.unwrap();
-    // (`append!` would return the table handle, type 21, which the Rust client cannot read.)
     assert_eq!(
         text(
             &mut c,
@@ -203,4 +200,24 @@ async fn dfs_database_through_the_rust_client() {
     );
     // The connection is still usable after the errors.
     assert_eq!(text(&mut c, "1 + 1").await, "2");
+
+    // A table handle as the script's value comes back as the table's rows (DolphinDB sends a
+    // DFS table as a TABLE form), which the client reads; so does `append!`'s value.
+    let whole = c.run_script(pt).await.unwrap().unwrap();
+    let mut qty: Vec<i64> = column(&whole, "qty")
+        .iter()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let mut want_qty: Vec<i64> = all.iter().map(|r| r.3 as i64).collect();
+    qty.sort_unstable();
+    want_qty.sort_unstable();
+    assert_eq!(qty, want_qty);
+    let appended = c
+        .run_script(&format!(
+            "{pt}.append!(table(1 as k, `IBM as sym, 0.5 as price, 9 as qty))"
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(column(&appended, "qty").len(), 1501);
 }
