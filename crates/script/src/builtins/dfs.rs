@@ -705,7 +705,10 @@ pub(crate) fn add_column(env: &mut dyn Env, h: &DfsTableHandle, args: &[Value]) 
             compress: "lz4".to_string(),
         });
     }
-    dfs_of(env.host())?.add_columns(&h.db, &h.table, &cols)?;
+    let dfs = dfs_of(env.host())?;
+    let engine = dfs.database(&h.db)?.engine;
+    check_array_columns(&cols, engine, &[], &[])?;
+    dfs.add_columns(&h.db, &h.table, &cols)?;
     Ok(args[0].clone())
 }
 
