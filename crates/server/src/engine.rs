@@ -41,7 +41,11 @@ impl ScriptEngine {
     /// A DFS table handle as a result is sent as the table's rows: clients read no handles.
     fn for_client(&self, v: Option<Value>) -> Result<Option<Value>, String> {
         match v {
-            Some(v) => self.0.client_value(v).map(Some).map_err(|e| e.message()),
+            Some(v) => self
+                .0
+                .client_value(v, script::CLIENT_TABLE_BYTES_MAX)
+                .map(Some)
+                .map_err(|e| e.message()),
             None => Ok(None),
         }
     }
