@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use common::*;
 use dolphindb::types::{
-    ConstantImpl, DoubleVector, IntVector, SymbolVector, TableBuilder, VectorImpl,
+    ArrayVectorImpl, ConstantImpl, DoubleArrayVector, DoubleVector, IntArrayVector, IntVector,
+    SymbolVector, TableBuilder, VectorImpl,
 };
 
 const UP: Duration = Duration::from_secs(60);
@@ -220,4 +221,78 @@ async fn dfs_database_through_the_rust_client() {
         .unwrap()
         .unwrap();
     assert_eq!(column(&appended, "qty").len(), 1501);
+
+    array_vector_columns(&mut c).await;
+}
+
+/// A TSDB table with DOUBLE[] and INT[] columns: appended from client-built array vectors
+/// (empty rows included), read back by select and as a `loadTable` result, rowSum checked.
+async fn array_vector_columns(c: &mut dolphindb::client::Client) {
+    c.run_script(
+        r#"db = database("dfs://rust_arrays", VALUE, 1..3, engine="TSDB")
+           t = table(1:0, `k`seq`bids`sizes, [INT, INT, DOUBLE[], INT[]])
+           pt = db.createPartitionedTable(t, `pt, `k, sortColumns=`seq)"#,
+    )
+    .await
+    .unwrap();
+    let n = 300;
+    let mut bids = DoubleArrayVector::new();
+    let mut sizes = IntArrayVector::new();
+    let mut sums = Vec::new();
+    for i in 0..n {
+        let len = i % 4;
+        bids.push((0..len).map(|j| i as f64 * 0.5 + j as f64).collect());
+        let row: Vec<i32> = (0..len).map(|j| (i * 3 + j) as i32).collect();
+        sums.push(row.iter().map(|&x| x as i64).sum::<i64>());
+        sizes.push(row);
+    }
+    let bids = VectorImpl::ArrayVector(ArrayVectorImpl::Double(bids));
+    let sizes = VectorImpl::ArrayVector(ArrayVectorImpl::Int(sizes));
+    let mut tb = TableBuilder::new();
+    tb.with_contents(
+        vec![
+            VectorImpl::from(IntVector::from_raw(&vec![1; n])),
+            VectorImpl::from(IntVector::from_raw(&(0..n as i32).collect::<Vec<_>>())),
+            bids.clone(),
+            sizes.clone(),
+        ],
+        ["k", "seq", "bids", "sizes"].map(String::from).to_vec(),
+    );
+    let rows: ConstantImpl = tb.build().unwrap().into();
+    let inserted = c
+        .run_function(
+            r#"tableInsert{loadTable("dfs://rust_arrays", "pt")}"#,
+            &[rows],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(inserted.to_string(), n.to_string());
+    let col = |t: &ConstantImpl, name: &str| -> String {
+        let ConstantImpl::Table(t) = t else {
+            panic!("not a table: {t}")
+        };
+        t.get_columns_by_name(name).unwrap().to_string()
+    };
+    let got = c
+        .run_script(
+            r#"select seq, bids, sizes, rowSum(sizes) as s from loadTable("dfs://rust_arrays", "pt") order by seq"#,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(col(&got, "bids"), bids.to_string());
+    assert_eq!(col(&got, "sizes"), sizes.to_string());
+    let s: Vec<i64> = column(&got, "s")
+        .iter()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    assert_eq!(s, sums);
+    // One partition, sorted by seq: the handle's rows come in the same order.
+    let whole = c
+        .run_script(r#"loadTable("dfs://rust_arrays", "pt")"#)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(col(&whole, "bids"), bids.to_string());
 }
