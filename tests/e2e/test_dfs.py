@@ -302,3 +302,29 @@ def test_array_vector_columns_survive_a_restart(tmp_path):
     check(s)
     s.close()
     stop(n2)
+
+
+def test_array_vector_columns_through_the_appenders(node):
+    s = session(node)
+    db = "dfs://e2e_array_appenders"
+    s.run(f"""
+        db = database("{db}", VALUE, 1..3, engine="TSDB")
+        t = table(1:0, `id`ts`v, [INT, TIMESTAMP, DOUBLE[]])
+        db.createPartitionedTable(t, `pt, `id, sortColumns=`ts)
+    """)
+    df = pd.DataFrame({
+        "id": np.array([1, 2, 3], dtype=np.int32),
+        "ts": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+        "v": [np.array([1.5, 2.5]), np.array([3.0]), np.array([4.0, 5.0, 6.0])],
+    })
+    assert ddb.TableAppender(db_path=db, table_name="pt", conn=s).append(df) == 3
+    pool = ddb.DBConnectionPool("127.0.0.1", node["port"], 1, "admin", "123456")
+    appender = ddb.PartitionedTableAppender(db_path=db, table_name="pt", partition_col="id",
+                                            pool=pool)
+    assert appender.append(df) == 3
+    got = s.run(f'select id, rowSum(v) as s, v from loadTable("{db}", "pt") order by id, ts')
+    assert list(got["id"]) == [1, 1, 2, 2, 3, 3]
+    assert list(got["s"]) == [4.0, 4.0, 3.0, 3.0, 15.0, 15.0]
+    assert [list(x) for x in got["v"]] == [[1.5, 2.5]] * 2 + [[3.0]] * 2 + [[4.0, 5.0, 6.0]] * 2
+    pool.shutDown()
+    s.close()
