@@ -1,6 +1,10 @@
 //! Segments: immutable Apache Parquet files holding a run of a tablet's rows.
 //!
-//! Every column is REQUIRED and keeps DolphinDB's null sentinels as they are. Physical types:
+//! Every plain column is REQUIRED and keeps DolphinDB's null sentinels as they are; an array
+//! vector column (`DOUBLE[]`) is a REPEATED field of its cell type: one record per row, the
+//! row's cells its values (null cells as sentinels, an empty row a record without values).
+//! Parquet needs every column of a row group to hold the same rows, which rules out separate
+//! offsets and values columns. Physical types:
 //! BOOL/CHAR/SHORT/INT/32-bit temporals/DECIMAL32 -> INT32, LONG/64-bit temporals/DECIMAL64 ->
 //! INT64, FLOAT, DOUBLE, STRING/SYMBOL/BLOB -> BYTE_ARRAY (SYMBOL dictionary encoded),
 //! UUID/IPADDR/INT128/DECIMAL128 -> FIXED_LEN_BYTE_ARRAY(16) big endian. Logical annotations
