@@ -220,3 +220,111 @@ def test_restart_keeps_data_and_compression_report(tmp_path):
     s.close()
     stop(n2)
     assert "redo replay" in n2["log"].read_text()
+
+
+def test_loadtable_result_is_the_tables_rows(node):
+    """A script whose value is a DFS table handle sends the table's rows (a TABLE form), as
+    DolphinDB does, not an object the client cannot read."""
+    s = session(node)
+    db = "dfs://e2e_handle"
+    create(s, db, "VALUE", "2022.01.03..2022.01.05", "date", "OLAP")
+    df = trades(300, seed=5)
+    s.run(f'tableInsert{{loadTable("{db}", "pt")}}', df)
+    got = s.run(f'loadTable("{db}", "pt")')
+    assert isinstance(got, pd.DataFrame)
+    assert list(got.columns) == list(df.columns)
+    key = ["date", "sym", "id", "price", "qty"]
+    got = got.sort_values(key).reset_index(drop=True)
+    want = df.sort_values(key).reset_index(drop=True)
+    assert len(got) == len(want)
+    assert (got["qty"].to_numpy() == want["qty"].to_numpy()).all()
+    assert np.allclose(got["price"].to_numpy(), want["price"].to_numpy())
+    assert (got["sym"].to_numpy() == want["sym"].to_numpy()).all()
+    # `append!` returns the table it appended to: its rows, too.
+    more = s.run(f'loadTable("{db}", "pt").append!(table(2022.01.04 as date, `IBM as sym, '
+                 f'7 as id, 1.5 as price, 3l as qty))')
+    assert len(more) == len(df) + 1
+    s.close()
+
+
+def test_array_vector_columns_survive_a_restart(tmp_path):
+    home = tmp_path / "arrays"
+    home.mkdir()
+    n = start(home, free_port())
+    s = session(n)
+    db = "dfs://e2e_arrays"
+    s.run(f"""
+        db = database("{db}", VALUE, 1..3, engine="TSDB")
+        t = table(1:0, `id`ts`bids`qty, [INT, TIMESTAMP, DOUBLE[], INT[]])
+        db.createPartitionedTable(t, `pt, `id, sortColumns=`ts)
+    """)
+    rows = 500
+    rng = np.random.default_rng(11)
+    sizes = rng.integers(0, 6, rows)
+    df = pd.DataFrame({
+        "id": rng.integers(1, 4, rows).astype(np.int32),
+        "ts": pd.to_datetime("2024-01-02") + pd.to_timedelta(np.arange(rows), unit="ms"),
+        "bids": [np.round(rng.uniform(1, 100, k), 2) for k in sizes],
+        "qty": [rng.integers(1, 1000, k).astype(np.int32) for k in sizes],
+    })
+    # A pandas column of numpy arrays, appended through a function request.
+    assert s.run(f'tableInsert{{loadTable("{db}", "pt")}}', df) == rows
+
+    def check(s):
+        got = s.run(f'select id, ts, bids, qty, rowSum(bids) as sb, rowSum(qty) as sq '
+                    f'from loadTable("{db}", "pt") order by ts')
+        assert len(got) == rows
+        # The client uploads an empty numpy array as a row holding one null.
+        def cells(a, cast):
+            return [None if pd.isna(x) else cast(x) for x in a] or [None]
+
+        for g, w in zip(got["bids"], df["bids"]):
+            assert cells(g, float) == cells(w, float)
+        for g, w in zip(got["qty"], df["qty"]):
+            assert cells(g, int) == cells(w, int)
+        want_sq = [int(q.sum()) for q in df["qty"]]
+        got_sq = [0 if pd.isna(x) else int(x) for x in got["sq"]]
+        assert got_sq == want_sq
+        # where on an array column's row sum, pushed to every partition
+        n_big = s.run(f'exec count(*) from loadTable("{db}", "pt") where rowSum(qty) > 2000')
+        assert n_big == sum(1 for q in df["qty"] if q.sum() > 2000)
+        # the handle itself as the result: the rows, array columns included
+        whole = s.run(f'loadTable("{db}", "pt")')
+        assert len(whole) == rows and list(whole.columns) == ["id", "ts", "bids", "qty"]
+
+    check(s)
+    s.close()
+    stop(n)
+    n2 = start(home, n["port"])
+    s = session(n2)
+    check(s)
+    s.run("flushTSDBCache()")
+    check(s)
+    s.close()
+    stop(n2)
+
+
+def test_array_vector_columns_through_the_appenders(node):
+    s = session(node)
+    db = "dfs://e2e_array_appenders"
+    s.run(f"""
+        db = database("{db}", VALUE, 1..3, engine="TSDB")
+        t = table(1:0, `id`ts`v, [INT, TIMESTAMP, DOUBLE[]])
+        db.createPartitionedTable(t, `pt, `id, sortColumns=`ts)
+    """)
+    df = pd.DataFrame({
+        "id": np.array([1, 2, 3], dtype=np.int32),
+        "ts": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+        "v": [np.array([1.5, 2.5]), np.array([3.0]), np.array([4.0, 5.0, 6.0])],
+    })
+    assert ddb.TableAppender(db_path=db, table_name="pt", conn=s).append(df) == 3
+    pool = ddb.DBConnectionPool("127.0.0.1", node["port"], 1, "admin", "123456")
+    appender = ddb.PartitionedTableAppender(db_path=db, table_name="pt", partition_col="id",
+                                            pool=pool)
+    assert appender.append(df) == 3
+    got = s.run(f'select id, rowSum(v) as s, v from loadTable("{db}", "pt") order by id, ts')
+    assert list(got["id"]) == [1, 1, 2, 2, 3, 3]
+    assert list(got["s"]) == [4.0, 4.0, 3.0, 3.0, 15.0, 15.0]
+    assert [list(x) for x in got["v"]] == [[1.5, 2.5]] * 2 + [[3.0]] * 2 + [[4.0, 5.0, 6.0]] * 2
+    pool.shutDown()
+    s.close()

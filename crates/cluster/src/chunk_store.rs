@@ -14,6 +14,7 @@ fn column_def(c: &ColumnSpec) -> ColumnDef {
         ty: c.ty,
         scale: c.scale,
         compress: Compress::parse(&c.compress).unwrap_or_default(),
+        array: c.array,
     }
 }
 

@@ -136,9 +136,10 @@ fn select(rows: &Table, columns: &[ColumnSpec]) -> Table {
             Some(v) => (**v).clone(),
             None => {
                 let mut v = if c.array {
+                    // n empty rows.
                     let mut e = c.empty_vector();
-                    for _ in 0..n {
-                        e.extend(&Vector::empty_array(c.ty));
+                    if let value::Data::Array(a) = &mut e.data {
+                        a.offsets = vec![0; n + 1];
                     }
                     e
                 } else {

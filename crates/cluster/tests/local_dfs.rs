@@ -58,3 +58,43 @@ fn data_survives_reopen() {
     drop(s);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A DFS table handle as a client result: the table's rows (what the server sends), an error
+/// past the size bound, other values untouched.
+#[test]
+fn a_table_handle_reaches_a_client_as_its_rows_within_a_bound() {
+    let dir = temp_dir("localdfs-client");
+    let mut s = session(&dir);
+    run(
+        &mut s,
+        "t = table(take(1..3, 1000) as id, 0..999 as x, take(`a`b, 1000) as s)
+         db = database(\"dfs://cv\", VALUE, 1..3)
+         db.createPartitionedTable(t, `pt, `id).append!(t)",
+    );
+    let handle = run(&mut s, "loadTable(\"dfs://cv\", `pt)").unwrap();
+    assert!(
+        matches!(handle, Value::Object(_)),
+        "a handle inside scripts"
+    );
+    let Value::Table(t) = s
+        .client_value(handle.clone(), script::CLIENT_TABLE_BYTES_MAX)
+        .unwrap()
+    else {
+        panic!("not a table");
+    };
+    assert_eq!(t.rows(), 1000);
+    assert_eq!(t.names, ["id", "x", "s"]);
+    let mut xs: Vec<i64> = (0..t.rows())
+        .map(|i| t.columns[1].get(i).as_i64().unwrap())
+        .collect();
+    xs.sort_unstable();
+    assert_eq!(xs, (0..1000).collect::<Vec<i64>>());
+    // 1000 rows are several KB: a 1 KB bound refuses them.
+    let e = s.client_value(handle, 1024).unwrap_err();
+    assert!(e.message().contains("too large"), "{}", e.message());
+    // Anything else passes through.
+    let v = s.client_value(Value::int(7), 1).unwrap();
+    assert_eq!(v.as_i64(), Some(7));
+    drop(s);
+    std::fs::remove_dir_all(&dir).ok();
+}

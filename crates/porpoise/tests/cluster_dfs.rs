@@ -286,6 +286,37 @@ async fn replicated_writes_reads_failover_and_recovery() {
     let dbs = scalar(p.data[2], "getClusterDFSDatabases()").await.unwrap();
     assert!(dbs.contains("dfs://repl"), "{dbs}");
 
+    // Array vector columns through replicated writes and remote reads: written through dn2,
+    // read on dn3 and on the compute node (which holds no replica).
+    scalar(
+        p.data[0],
+        "db = database('dfs://repl_arrays', VALUE, 1..3, engine='TSDB'); \
+         t = table(1:0, `id`ts`v, [INT, TIMESTAMP, DOUBLE[]]); \
+         db.createPartitionedTable(t, 'pt', 'id', sortColumns='ts'); 1",
+    )
+    .await
+    .unwrap();
+    scalar(
+        p.data[1],
+        "n = 300; t = table(take(1..3, n) as id, 2024.01.01T00:00:00.000 + 0..(n-1) as ts, \
+         arrayVector(cumsum(take(0 1 2 3, n)), 1.0 * (0..(sum(take(0 1 2 3, n)) - 1))) as v); \
+         loadTable('dfs://repl_arrays', 'pt').append!(t); 1",
+    )
+    .await
+    .unwrap();
+    // take(0 1 2 3, 300) sums to 450 cells 0..449.
+    for port in [p.data[2], p.compute] {
+        let got = scalar(
+            port,
+            "r = select sum(rowSum(v)) as s, sum(rowCount(v)) as c, count(*) as n \
+             from loadTable('dfs://repl_arrays', 'pt'); \
+             string(r.s[0]) + \"_\" + string(r.c[0]) + \"_\" + string(r.n[0])",
+        )
+        .await
+        .unwrap();
+        assert_eq!(got, "101025_450_300", "on port {port}");
+    }
+
     // Two nodes writing the first rows of the same new partitions at once (new VALUE
     // partitions, new chunks, new tablets): every row of both is kept.
     scalar(

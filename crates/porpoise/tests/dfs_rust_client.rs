@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use common::*;
 use dolphindb::types::{
-    ConstantImpl, DoubleVector, IntVector, SymbolVector, TableBuilder, VectorImpl,
+    ArrayVectorImpl, ConstantImpl, DoubleArrayVector, DoubleVector, IntArrayVector, IntVector,
+    SymbolVector, TableBuilder, VectorImpl,
 };
 
 const UP: Duration = Duration::from_secs(60);
@@ -88,8 +89,6 @@ async fn dfs_database_through_the_rust_client() {
     c.run_script(
         r#"db = database("dfs://rust_client", COMPO, [database("", VALUE, 1..3), database("", HASH, [SYMBOL, 4])])
            t = table(1:0, `k`sym`price`qty, [INT, SYMBOL, DOUBLE, INT])
-           // Assigned: a table handle as the script's value reaches the client as type 21
-           // (HANDLE), which the Rust client cannot read.
            pt = db.createPartitionedTable(t, `pt, `k`sym)"#,
     )
     .await
@@ -110,7 +109,6 @@ async fn dfs_database_through_the_rust_client() {
     let mut vars = HashMap::new();
     vars.insert("batch".to_string(), table_of(&all[1200..]));
     c.upload(&vars).await.unwrap();
-    // (`append!` would return the table handle, type 21, which the Rust client cannot read.)
     assert_eq!(
         text(
             &mut c,
@@ -203,4 +201,98 @@ async fn dfs_database_through_the_rust_client() {
     );
     // The connection is still usable after the errors.
     assert_eq!(text(&mut c, "1 + 1").await, "2");
+
+    // A table handle as the script's value comes back as the table's rows (DolphinDB sends a
+    // DFS table as a TABLE form), which the client reads; so does `append!`'s value.
+    let whole = c.run_script(pt).await.unwrap().unwrap();
+    let mut qty: Vec<i64> = column(&whole, "qty")
+        .iter()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let mut want_qty: Vec<i64> = all.iter().map(|r| r.3 as i64).collect();
+    qty.sort_unstable();
+    want_qty.sort_unstable();
+    assert_eq!(qty, want_qty);
+    let appended = c
+        .run_script(&format!(
+            "{pt}.append!(table(1 as k, `IBM as sym, 0.5 as price, 9 as qty))"
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(column(&appended, "qty").len(), 1501);
+
+    array_vector_columns(&mut c).await;
+}
+
+/// A TSDB table with DOUBLE[] and INT[] columns: appended from client-built array vectors
+/// (empty rows included), read back by select and as a `loadTable` result, rowSum checked.
+async fn array_vector_columns(c: &mut dolphindb::client::Client) {
+    c.run_script(
+        r#"db = database("dfs://rust_arrays", VALUE, 1..3, engine="TSDB")
+           t = table(1:0, `k`seq`bids`sizes, [INT, INT, DOUBLE[], INT[]])
+           pt = db.createPartitionedTable(t, `pt, `k, sortColumns=`seq)"#,
+    )
+    .await
+    .unwrap();
+    let n = 300;
+    let mut bids = DoubleArrayVector::new();
+    let mut sizes = IntArrayVector::new();
+    let mut sums = Vec::new();
+    for i in 0..n {
+        let len = i % 4;
+        bids.push((0..len).map(|j| i as f64 * 0.5 + j as f64).collect());
+        let row: Vec<i32> = (0..len).map(|j| (i * 3 + j) as i32).collect();
+        sums.push(row.iter().map(|&x| x as i64).sum::<i64>());
+        sizes.push(row);
+    }
+    let bids = VectorImpl::ArrayVector(ArrayVectorImpl::Double(bids));
+    let sizes = VectorImpl::ArrayVector(ArrayVectorImpl::Int(sizes));
+    let mut tb = TableBuilder::new();
+    tb.with_contents(
+        vec![
+            VectorImpl::from(IntVector::from_raw(&vec![1; n])),
+            VectorImpl::from(IntVector::from_raw(&(0..n as i32).collect::<Vec<_>>())),
+            bids.clone(),
+            sizes.clone(),
+        ],
+        ["k", "seq", "bids", "sizes"].map(String::from).to_vec(),
+    );
+    let rows: ConstantImpl = tb.build().unwrap().into();
+    let inserted = c
+        .run_function(
+            r#"tableInsert{loadTable("dfs://rust_arrays", "pt")}"#,
+            &[rows],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(inserted.to_string(), n.to_string());
+    let col = |t: &ConstantImpl, name: &str| -> String {
+        let ConstantImpl::Table(t) = t else {
+            panic!("not a table: {t}")
+        };
+        t.get_columns_by_name(name).unwrap().to_string()
+    };
+    let got = c
+        .run_script(
+            r#"select seq, bids, sizes, rowSum(sizes) as s from loadTable("dfs://rust_arrays", "pt") order by seq"#,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(col(&got, "bids"), bids.to_string());
+    assert_eq!(col(&got, "sizes"), sizes.to_string());
+    let s: Vec<i64> = column(&got, "s")
+        .iter()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    assert_eq!(s, sums);
+    // One partition, sorted by seq: the handle's rows come in the same order.
+    let whole = c
+        .run_script(r#"loadTable("dfs://rust_arrays", "pt")"#)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(col(&whole, "bids"), bids.to_string());
 }

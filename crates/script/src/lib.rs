@@ -17,3 +17,4 @@ pub mod sql;
 pub use builtins::{Builtin, Env, Host, Kind};
 pub use error::{Error, Result};
 pub use session::{LocalHost, Session};
+pub use sql::dfs::CLIENT_TABLE_BYTES_MAX;

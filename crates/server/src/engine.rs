@@ -37,13 +37,28 @@ pub fn script_engine() -> EngineFactory {
 
 struct ScriptEngine(script::Session);
 
+impl ScriptEngine {
+    /// A DFS table handle as a result is sent as the table's rows: clients read no handles.
+    fn for_client(&self, v: Option<Value>) -> Result<Option<Value>, String> {
+        match v {
+            Some(v) => self
+                .0
+                .client_value(v, script::CLIENT_TABLE_BYTES_MAX)
+                .map(Some)
+                .map_err(|e| e.message()),
+            None => Ok(None),
+        }
+    }
+}
+
 impl Engine for ScriptEngine {
     fn run_script(
         &mut self,
         text: &str,
         out: &mut dyn FnMut(&str),
     ) -> Result<Option<Value>, String> {
-        self.0.run_script(text, out).map_err(|e| e.message())
+        let v = self.0.run_script(text, out).map_err(|e| e.message())?;
+        self.for_client(v)
     }
 
     fn run_function(
@@ -52,9 +67,11 @@ impl Engine for ScriptEngine {
         args: Vec<Value>,
         out: &mut dyn FnMut(&str),
     ) -> Result<Option<Value>, String> {
-        self.0
+        let v = self
+            .0
             .run_function(func, args, out)
-            .map_err(|e| e.message())
+            .map_err(|e| e.message())?;
+        self.for_client(v)
     }
 
     fn set_variable(&mut self, name: &str, v: Value) -> Result<(), String> {

@@ -37,24 +37,97 @@ pub(crate) fn conform_write(rows: &Table, schema: &TableSchema) -> Result<Table>
 
 /// One column in the type and scale of `def`.
 pub(crate) fn conform_column(c: &Arc<Vector>, def: &ColumnDef) -> Result<Arc<Vector>> {
+    if def.array {
+        return conform_array(c, def);
+    }
     if c.is_array() {
         invalid!(
-            "The column {} is an array vector, which segments cannot store yet",
-            def.name
+            "The column {} is an array vector but the table's column is {}",
+            def.name,
+            def.ty.name()
         );
     }
     if c.ty == def.ty && (c.scale == def.scale || !def.ty.is_decimal()) {
         return Ok(c.clone());
     }
-    let v = value::convert::cast(c, def.ty, def.scale).map_err(|e| {
-        crate::error::Error::invalid(format!(
-            "The column {} cannot be converted to {}: {}",
+    let v = value::convert::cast(c, def.ty, def.scale).map_err(|e| cast_error(def, e))?;
+    Ok(Arc::new(v))
+}
+
+fn cast_error(def: &ColumnDef, e: value::Error) -> crate::error::Error {
+    crate::error::Error::invalid(format!(
+        "The column {} cannot be converted to {}{}: {}",
+        def.name,
+        def.ty.name(),
+        if def.array { "[]" } else { "" },
+        e.message
+    ))
+}
+
+/// An array vector column in the cell type of `def`: an array vector of another cell type is
+/// cast cell by cell (offsets kept); a tuple of vectors (what clients upload for a column of
+/// arrays) becomes one row per element.
+fn conform_array(c: &Arc<Vector>, def: &ColumnDef) -> Result<Arc<Vector>> {
+    match &c.data {
+        Data::Array(a) => {
+            if c.ty == def.ty && (c.scale == def.scale || !def.ty.is_decimal()) {
+                return Ok(c.clone());
+            }
+            let values = value::convert::cast(&a.values, def.ty, def.scale)
+                .map_err(|e| cast_error(def, e))?;
+            Ok(Arc::new(Vector {
+                ty: def.ty,
+                scale: def.scale,
+                data: Data::Array(value::ArrayData {
+                    offsets: a.offsets.clone(),
+                    values: Box::new(values),
+                }),
+            }))
+        }
+        Data::Any(items) => {
+            let mut values = Vector::empty(def.ty);
+            values.scale = def.scale;
+            let mut offsets = Vec::with_capacity(items.len() + 1);
+            offsets.push(0u32);
+            for item in items {
+                let cells = match item {
+                    value::Value::Vector(v) if !v.is_array() => (**v).clone(),
+                    value::Value::Scalar(s) => s.clone(),
+                    _ => invalid!(
+                        "The column {} is an array vector; each row must be a vector",
+                        def.name
+                    ),
+                };
+                let cells = if cells.ty == def.ty && cells.scale == values.scale {
+                    cells
+                } else {
+                    value::convert::cast(&cells, def.ty, def.scale)
+                        .map_err(|e| cast_error(def, e))?
+                };
+                if !values.extend(&cells) {
+                    invalid!("The column {} cannot hold {}", def.name, cells.ty.name());
+                }
+                match u32::try_from(values.len()) {
+                    Ok(n) => offsets.push(n),
+                    Err(_) => invalid!("The array vector column {} is too large", def.name),
+                }
+            }
+            Ok(Arc::new(Vector {
+                ty: def.ty,
+                scale: def.scale,
+                data: Data::Array(value::ArrayData {
+                    offsets,
+                    values: Box::new(values),
+                }),
+            }))
+        }
+        _ => invalid!(
+            "The column {} is an array vector ({}[]) but the data is a {} vector",
             def.name,
             def.ty.name(),
-            e.message
-        ))
-    })?;
-    Ok(Arc::new(v))
+            c.ty.name()
+        ),
+    }
 }
 
 /// `defs` columns of `t`, matched by name (case-insensitive); absent ones are nulls.
@@ -68,9 +141,31 @@ pub(crate) fn project(t: &Table, defs: &[ColumnDef]) -> Result<Vec<Arc<Vector>>>
         .collect()
 }
 
+/// `n` null rows of `d`: for an array vector column, `n` empty arrays.
 pub(crate) fn nulls(d: &ColumnDef, n: usize) -> Vector {
+    if d.array {
+        let mut v = empty(d);
+        if let Data::Array(a) = &mut v.data {
+            a.offsets = vec![0; n + 1];
+        }
+        return v;
+    }
     let mut v = Vector::nulls(d.ty, n);
     v.scale = d.scale;
+    v
+}
+
+/// An empty column of `d`'s type.
+pub(crate) fn empty(d: &ColumnDef) -> Vector {
+    let mut v = if d.array {
+        Vector::empty_array(d.ty)
+    } else {
+        Vector::empty(d.ty)
+    };
+    v.scale = d.scale;
+    if let Data::Array(a) = &mut v.data {
+        a.values.scale = d.scale;
+    }
     v
 }
 
@@ -83,6 +178,9 @@ pub(crate) fn concat(defs: &[ColumnDef], parts: &[Vec<Arc<Vector>>]) -> Vec<Vect
     let mut out: Vec<Vector> = defs
         .iter()
         .map(|d| {
+            if d.array {
+                return empty(d);
+            }
             let mut v = Vector::with_capacity(d.ty, total);
             v.scale = d.scale;
             v

@@ -75,6 +75,9 @@ pub struct ColumnDef {
     pub scale: u8,
     #[serde(default)]
     pub compress: Compress,
+    /// An array vector column (`DOUBLE[]`): each row is a variable-length run of `ty` cells.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub array: bool,
 }
 
 impl ColumnDef {
@@ -84,6 +87,15 @@ impl ColumnDef {
             ty,
             scale: 0,
             compress: Compress::Lz4,
+            array: false,
+        }
+    }
+
+    /// An array vector column whose cells have type `ty`.
+    pub fn array(name: impl Into<String>, ty: DataType) -> ColumnDef {
+        ColumnDef {
+            array: true,
+            ..ColumnDef::new(name, ty)
         }
     }
 
@@ -173,11 +185,18 @@ impl TableSchema {
             {
                 invalid!("Duplicate column name {}", c.name);
             }
-            if !storable(c.ty) {
+            if !storable(c.ty) || (c.array && !array_storable(c.ty)) {
                 invalid!(
-                    "The column {} has type {}, which a DFS table cannot store",
+                    "The column {} has type {}{}, which a DFS table cannot store",
                     c.name,
-                    c.ty.name()
+                    c.ty.name(),
+                    if c.array { "[]" } else { "" }
+                );
+            }
+            if c.array && self.engine != Engine::Tsdb {
+                invalid!(
+                    "The column {} is an array vector, which only the TSDB engine stores",
+                    c.name
                 );
             }
             if c.compress == Compress::Delta
@@ -199,7 +218,14 @@ impl TableSchema {
         if self.engine == Engine::Tsdb && self.sort_columns.is_empty() {
             invalid!("A TSDB table needs sortColumns");
         }
-        self.sort_indices()?;
+        for i in self.sort_indices()? {
+            if self.columns[i].array {
+                invalid!(
+                    "The array vector column {} cannot be a sort column",
+                    self.columns[i].name
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -211,6 +237,13 @@ pub(crate) fn storable(ty: DataType) -> bool {
         ty.storage(),
         I8 | I16 | I32 | I64 | I128 | F32 | F64 | Str | Sym | Blob
     ) && !matches!(ty, DataType::Complex | DataType::Point | DataType::Duration)
+}
+
+/// Cell types of an array vector column: DolphinDB allows logical, integral (not INT128),
+/// floating, DECIMAL and temporal cells; no strings, symbols or 16-byte types.
+pub(crate) fn array_storable(ty: DataType) -> bool {
+    use value::Storage::*;
+    matches!(ty.storage(), I8 | I16 | I32 | I64 | F32 | F64) && storable(ty)
 }
 
 /// A name that is safe as a file name: not empty, no path separators, no leading dot.

@@ -1,6 +1,10 @@
 //! Segments: immutable Apache Parquet files holding a run of a tablet's rows.
 //!
-//! Every column is REQUIRED and keeps DolphinDB's null sentinels as they are. Physical types:
+//! Every plain column is REQUIRED and keeps DolphinDB's null sentinels as they are; an array
+//! vector column (`DOUBLE[]`) is a REPEATED field of its cell type: one record per row, the
+//! row's cells its values (null cells as sentinels, an empty row a record without values).
+//! Parquet needs every column of a row group to hold the same rows, which rules out separate
+//! offsets and values columns. Physical types:
 //! BOOL/CHAR/SHORT/INT/32-bit temporals/DECIMAL32 -> INT32, LONG/64-bit temporals/DECIMAL64 ->
 //! INT64, FLOAT, DOUBLE, STRING/SYMBOL/BLOB -> BYTE_ARRAY (SYMBOL dictionary encoded),
 //! UUID/IPADDR/INT128/DECIMAL128 -> FIXED_LEN_BYTE_ARRAY(16) big endian. Logical annotations
@@ -27,7 +31,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{ColumnPath, Type as PType};
 use serde::{Deserialize, Serialize};
-use value::{Data, DataType, Storage, SymbolBase, SymbolVec, Vector};
+use value::{ArrayData, Data, DataType, Storage, SymbolBase, SymbolVec, Vector};
 
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, Compress, CID_COLUMN};
@@ -97,8 +101,15 @@ fn precision(ty: DataType) -> i32 {
 }
 
 fn parquet_field(c: &ColumnDef) -> Result<PType> {
+    // An array vector column is a repeated field: one record per row, its cells the
+    // repeated values (an empty array is a record with no value).
+    let repetition = if c.array {
+        Repetition::REPEATED
+    } else {
+        Repetition::REQUIRED
+    };
     let mut b = PType::primitive_type_builder(&c.name, physical(c.ty))
-        .with_repetition(Repetition::REQUIRED)
+        .with_repetition(repetition)
         .with_logical_type(logical(c.ty, c.scale));
     if c.ty.storage() == Storage::I128 {
         b = b.with_length(16);
@@ -152,7 +163,7 @@ pub(crate) fn write(
     );
     let rows = cids.len();
     for (d, c) in defs.iter().zip(columns) {
-        if c.len() != rows || c.ty.storage() != d.ty.storage() || c.is_array() {
+        if c.len() != rows || c.ty.storage() != d.ty.storage() || c.is_array() != d.array {
             return Err(Error::invalid(format!(
                 "column {} does not match its definition {}",
                 d.name,
@@ -183,7 +194,10 @@ pub(crate) fn write(
         let mut j = 0;
         while let Some(mut col) = rg.next_column()? {
             if j < columns.len() {
-                write_column(col.untyped(), columns[j], start, end)?;
+                match &columns[j].data {
+                    Data::Array(a) => write_array(col.untyped(), a, start, end)?,
+                    _ => write_column(col.untyped(), columns[j], start, end, None)?,
+                }
             } else {
                 col.typed::<Int64Type>()
                     .write_batch(&cids[start..end], None, None)?;
@@ -207,41 +221,74 @@ pub(crate) fn write(
     Ok(Written { bytes, stats })
 }
 
-fn write_column(w: &mut ColumnWriter<'_>, v: &Vector, start: usize, end: usize) -> Result<()> {
+/// Rows `start..end` of an array vector: their cells with repetition level 0 for a row's first
+/// cell and 1 for the others, definition level 1 for a cell and 0 for an empty row.
+fn write_array(w: &mut ColumnWriter<'_>, a: &ArrayData, start: usize, end: usize) -> Result<()> {
+    let lo = a.offsets[start] as usize;
+    let hi = a.offsets[end] as usize;
+    let levels = (hi - lo) + (start..end).filter(|&r| a.row_range(r).is_empty()).count();
+    let mut def = Vec::with_capacity(levels);
+    let mut rep = Vec::with_capacity(levels);
+    for r in start..end {
+        let n = a.row_range(r).len();
+        if n == 0 {
+            def.push(0);
+            rep.push(0);
+            continue;
+        }
+        def.extend(std::iter::repeat_n(1i16, n));
+        rep.push(0);
+        rep.extend(std::iter::repeat_n(1i16, n - 1));
+    }
+    write_column(w, &a.values, lo, hi, Some((&def, &rep)))
+}
+
+/// Values `start..end` of `v`; `levels` (definition, repetition) for a repeated column.
+fn write_column(
+    w: &mut ColumnWriter<'_>,
+    v: &Vector,
+    start: usize,
+    end: usize,
+    levels: Option<(&[i16], &[i16])>,
+) -> Result<()> {
+    let (def, rep) = match levels {
+        Some((d, r)) => (Some(d), Some(r)),
+        None => (None, None),
+    };
     match (w, &v.data) {
         (ColumnWriter::Int32ColumnWriter(w), Data::I8(x)) => {
             let buf: Vec<i32> = x[start..end].iter().map(|&a| a as i32).collect();
-            w.write_batch(&buf, None, None)?;
+            w.write_batch(&buf, def, rep)?;
         }
         (ColumnWriter::Int32ColumnWriter(w), Data::I16(x)) => {
             let buf: Vec<i32> = x[start..end].iter().map(|&a| a as i32).collect();
-            w.write_batch(&buf, None, None)?;
+            w.write_batch(&buf, def, rep)?;
         }
         (ColumnWriter::Int32ColumnWriter(w), Data::I32(x)) => {
-            w.write_batch(&x[start..end], None, None)?;
+            w.write_batch(&x[start..end], def, rep)?;
         }
         (ColumnWriter::Int64ColumnWriter(w), Data::I64(x)) => {
-            w.write_batch(&x[start..end], None, None)?;
+            w.write_batch(&x[start..end], def, rep)?;
         }
         (ColumnWriter::FloatColumnWriter(w), Data::F32(x)) => {
-            w.write_batch(&x[start..end], None, None)?;
+            w.write_batch(&x[start..end], def, rep)?;
         }
         (ColumnWriter::DoubleColumnWriter(w), Data::F64(x)) => {
-            w.write_batch(&x[start..end], None, None)?;
+            w.write_batch(&x[start..end], def, rep)?;
         }
         (ColumnWriter::FixedLenByteArrayColumnWriter(w), Data::I128(x)) => {
             let buf: Vec<FixedLenByteArray> = x[start..end]
                 .iter()
                 .map(|a| FixedLenByteArray::from(a.to_be_bytes().to_vec()))
                 .collect();
-            w.write_batch(&buf, None, None)?;
+            w.write_batch(&buf, def, rep)?;
         }
         (ColumnWriter::ByteArrayColumnWriter(w), Data::Str(x)) => {
             let buf: Vec<ByteArray> = x[start..end]
                 .iter()
                 .map(|s| ByteArray::from(s.as_bytes().to_vec()))
                 .collect();
-            w.write_batch(&buf, None, None)?;
+            w.write_batch(&buf, def, rep)?;
         }
         (ColumnWriter::ByteArrayColumnWriter(w), Data::Sym(x)) => {
             // One ByteArray per distinct code, cloned (a refcount) per row.
@@ -257,14 +304,14 @@ fn write_column(w: &mut ColumnWriter<'_>, v: &Vector, start: usize, end: usize) 
                 };
                 buf.push(b);
             }
-            w.write_batch(&buf, None, None)?;
+            w.write_batch(&buf, def, rep)?;
         }
         (ColumnWriter::ByteArrayColumnWriter(w), Data::Blob(x)) => {
             let buf: Vec<ByteArray> = x[start..end]
                 .iter()
                 .map(|b| ByteArray::from(b.clone()))
                 .collect();
-            w.write_batch(&buf, None, None)?;
+            w.write_batch(&buf, def, rep)?;
         }
         _ => {
             return Err(Error::invalid(format!(
@@ -437,46 +484,84 @@ impl SegmentReader {
 }
 
 fn read_all<T: parquet::data_type::DataType>(col: ColumnReader, rows: usize) -> Result<Vec<T::T>> {
+    read_levels::<T>(col, rows, None)
+}
+
+/// Reads `rows` records; for a repeated column also their (definition, repetition) levels.
+fn read_levels<T: parquet::data_type::DataType>(
+    col: ColumnReader,
+    rows: usize,
+    mut levels: Option<&mut (Vec<i16>, Vec<i16>)>,
+) -> Result<Vec<T::T>> {
     let mut r = get_typed_column_reader::<T>(col);
     let mut out = Vec::with_capacity(rows);
-    while out.len() < rows {
-        let (records, _, _) = r.read_records(rows - out.len(), None, None, &mut out)?;
+    let mut done = 0;
+    while done < rows {
+        let (records, _, _) = match levels.as_deref_mut() {
+            Some((def, rep)) => r.read_records(rows - done, Some(def), Some(rep), &mut out)?,
+            None => r.read_records(rows - done, None, None, &mut out)?,
+        };
         if records == 0 {
             return Err(Error::corrupt("segment column ends early"));
         }
+        done += records;
     }
     Ok(out)
 }
 
+/// Row offsets of an array vector from its levels: a repetition level 0 starts a row, a
+/// definition level 1 is a cell (0: the row is empty).
+fn array_offsets(def: &[i16], rep: &[i16], rows: usize) -> Result<Vec<u32>> {
+    let mut offsets = Vec::with_capacity(rows + 1);
+    let mut cells: u32 = 0;
+    for (&d, &r) in def.iter().zip(rep) {
+        if r == 0 {
+            offsets.push(cells);
+        }
+        if d > 0 {
+            cells += 1;
+        }
+    }
+    offsets.push(cells);
+    if offsets.len() != rows + 1 || def.len() != rep.len() {
+        return Err(Error::corrupt(
+            "array vector column has inconsistent levels",
+        ));
+    }
+    Ok(offsets)
+}
+
 fn decode(col: ColumnReader, def: &ColumnDef, rows: usize) -> Result<Vector> {
     let ty = def.ty;
+    let mut levels = (Vec::new(), Vec::new());
+    let lv = if def.array { Some(&mut levels) } else { None };
     let data = match (&col, ty.storage()) {
         (ColumnReader::Int32ColumnReader(_), Storage::I8) => Data::I8(
-            read_all::<Int32Type>(col, rows)?
+            read_levels::<Int32Type>(col, rows, lv)?
                 .into_iter()
                 .map(|a| a as i8)
                 .collect(),
         ),
         (ColumnReader::Int32ColumnReader(_), Storage::I16) => Data::I16(
-            read_all::<Int32Type>(col, rows)?
+            read_levels::<Int32Type>(col, rows, lv)?
                 .into_iter()
                 .map(|a| a as i16)
                 .collect(),
         ),
         (ColumnReader::Int32ColumnReader(_), Storage::I32) => {
-            Data::I32(read_all::<Int32Type>(col, rows)?)
+            Data::I32(read_levels::<Int32Type>(col, rows, lv)?)
         }
         (ColumnReader::Int64ColumnReader(_), Storage::I64) => {
-            Data::I64(read_all::<Int64Type>(col, rows)?)
+            Data::I64(read_levels::<Int64Type>(col, rows, lv)?)
         }
         (ColumnReader::FloatColumnReader(_), Storage::F32) => {
-            Data::F32(read_all::<FloatType>(col, rows)?)
+            Data::F32(read_levels::<FloatType>(col, rows, lv)?)
         }
         (ColumnReader::DoubleColumnReader(_), Storage::F64) => {
-            Data::F64(read_all::<DoubleType>(col, rows)?)
+            Data::F64(read_levels::<DoubleType>(col, rows, lv)?)
         }
         (ColumnReader::FixedLenByteArrayColumnReader(_), Storage::I128) => {
-            let raw = read_all::<FixedLenByteArrayType>(col, rows)?;
+            let raw = read_levels::<FixedLenByteArrayType>(col, rows, lv)?;
             let mut out = Vec::with_capacity(raw.len());
             for b in &raw {
                 let bytes: [u8; 16] = b
@@ -488,19 +573,19 @@ fn decode(col: ColumnReader, def: &ColumnDef, rows: usize) -> Result<Vector> {
             Data::I128(out)
         }
         (ColumnReader::ByteArrayColumnReader(_), Storage::Str) => Data::Str(
-            read_all::<ByteArrayType>(col, rows)?
+            read_levels::<ByteArrayType>(col, rows, lv)?
                 .iter()
                 .map(|b| String::from_utf8_lossy(b.data()).into_owned())
                 .collect(),
         ),
         (ColumnReader::ByteArrayColumnReader(_), Storage::Blob) => Data::Blob(
-            read_all::<ByteArrayType>(col, rows)?
+            read_levels::<ByteArrayType>(col, rows, lv)?
                 .iter()
                 .map(|b| b.data().to_vec())
                 .collect(),
         ),
         (ColumnReader::ByteArrayColumnReader(_), Storage::Sym) => {
-            Data::Sym(symbols(&read_all::<ByteArrayType>(col, rows)?))
+            Data::Sym(symbols(&read_levels::<ByteArrayType>(col, rows, lv)?))
         }
         _ => {
             return Err(Error::corrupt(format!(
@@ -510,10 +595,28 @@ fn decode(col: ColumnReader, def: &ColumnDef, rows: usize) -> Result<Vector> {
             )))
         }
     };
-    Ok(Vector {
+    let values = Vector {
         ty,
         scale: def.scale,
         data,
+    };
+    if !def.array {
+        return Ok(values);
+    }
+    let offsets = array_offsets(&levels.0, &levels.1, rows)?;
+    if *offsets.last().unwrap_or(&0) as usize != values.len() {
+        return Err(Error::corrupt(format!(
+            "array vector column {} has more cells than levels",
+            def.name
+        )));
+    }
+    Ok(Vector {
+        ty,
+        scale: def.scale,
+        data: Data::Array(ArrayData {
+            offsets,
+            values: Box::new(values),
+        }),
     })
 }
 

@@ -452,6 +452,7 @@ fn create(
             bail!("The column [{}] doesn't exist in the table", c);
         }
     }
+    check_array_columns(&columns, db.spec.engine, &partition_columns, &sort_columns)?;
     if !partition_columns.is_empty() && partition_columns.len() != db.spec.levels.len() {
         bail!(
             "The number of partitioning columns ({}) must match the number of partition levels \
@@ -470,6 +471,58 @@ fn create(
         keep_duplicates,
     })?;
     Ok(DfsTableHandle::value(&db.path, &name))
+}
+
+/// Array vector columns (DolphinDB's array vector docs): only TSDB tables hold them, their
+/// cells are logical, integral (not INT128), floating, DECIMAL or temporal, and they cannot
+/// be partitioning or sort columns.
+fn check_array_columns(
+    columns: &[ColumnSpec],
+    engine: Engine,
+    partition_columns: &[String],
+    sort_columns: &[String],
+) -> Result<()> {
+    for c in columns.iter().filter(|c| c.array) {
+        if engine != Engine::Tsdb {
+            bail!(
+                "The OLAP engine doesn't support array vectors: column [{}] is {}[]. Use the \
+                 TSDB engine",
+                c.name,
+                c.ty.name()
+            );
+        }
+        let cell_ok = matches!(
+            c.ty.category(),
+            value::Category::Logical
+                | value::Category::Integral
+                | value::Category::Floating
+                | value::Category::Temporal
+                | value::Category::Denary
+        ) && !matches!(c.ty, DataType::Int128 | DataType::Decimal128);
+        if !cell_ok {
+            bail!(
+                "An array vector column can't hold {} values: column [{}]",
+                c.ty.name(),
+                c.name
+            );
+        }
+        if partition_columns
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&c.name))
+        {
+            bail!(
+                "The array vector column [{}] can't be a partitioning column",
+                c.name
+            );
+        }
+        if sort_columns.iter().any(|p| p.eq_ignore_ascii_case(&c.name)) {
+            bail!(
+                "The array vector column [{}] can't be a sort column",
+                c.name
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `loadTable(database, tableName)`: a handle; the data stays where it is.
@@ -652,7 +705,10 @@ pub(crate) fn add_column(env: &mut dyn Env, h: &DfsTableHandle, args: &[Value]) 
             compress: "lz4".to_string(),
         });
     }
-    dfs_of(env.host())?.add_columns(&h.db, &h.table, &cols)?;
+    let dfs = dfs_of(env.host())?;
+    let engine = dfs.database(&h.db)?.engine;
+    check_array_columns(&cols, engine, &[], &[])?;
+    dfs.add_columns(&h.db, &h.table, &cols)?;
     Ok(args[0].clone())
 }
 

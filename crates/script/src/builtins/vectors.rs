@@ -92,9 +92,10 @@ pub(crate) fn append_vector(obj: &Vector, new: &Value) -> Result<Vector> {
     };
     if src.is_array() || !append_compatible(obj.ty, src.ty) {
         bail!(
-            "Incompatible type. Expected: {}, Actual: {}",
+            "Incompatible type. Expected: {}, Actual: {}{}",
             obj.ty.name(),
-            src.ty.name()
+            src.ty.name(),
+            if src.is_array() { "[]" } else { "" }
         );
     }
     let conv = cast(&src, obj.ty, obj.scale)?;

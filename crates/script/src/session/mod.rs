@@ -76,6 +76,12 @@ impl Session {
         })
     }
 
+    /// What a client receives for a result: a DFS table handle becomes the table's rows (as
+    /// DolphinDB sends a DFS table), an error past `max_bytes` (`CLIENT_TABLE_BYTES_MAX`).
+    pub fn client_value(&self, v: Value, max_bytes: usize) -> Result<Value> {
+        crate::sql::dfs::client_value(&*self.host, v, max_bytes)
+    }
+
     /// Runs a `function` request: `func` may be an expression such as `f{0}` or
     /// `tableInsert{'t'}`.
     pub fn run_function(

@@ -195,6 +195,57 @@ pub(crate) fn materialize(host: &dyn crate::builtins::Host, v: &Value) -> Result
     }
 }
 
+/// The most a DFS table sent as a script's result may hold, in (estimated) bytes: a client
+/// that asks for a whole table gets its rows, but not more than a query result may hold
+/// (DolphinDB's `memLimitOfQueryResult` is a few GB by default).
+pub const CLIENT_TABLE_BYTES_MAX: usize = 4 << 30;
+
+/// What a client receives for a script's result: a DFS table handle (`loadTable(...)` as the
+/// last statement) becomes the table's rows, as DolphinDB sends them; anything else as is.
+pub fn client_value(host: &dyn crate::builtins::Host, v: Value, max_bytes: usize) -> Result<Value> {
+    let Some(h) = as_table_handle(&v) else {
+        return Ok(v);
+    };
+    let dfs = dfs_of(host)?;
+    let plan = dfs.plan_scan(&h.db, &h.table, &[])?;
+    let columns: Vec<String> = plan.info.columns.iter().map(|c| c.name.clone()).collect();
+    // Partition by partition, so that a table too large to send fails before it is all read.
+    let mut cols: Vec<Vector> = plan.info.columns.iter().map(|c| c.empty_vector()).collect();
+    let mut bytes = 0usize;
+    for i in 0..plan.partitions.len() {
+        let part = dfs.read_partition(&plan, i, &columns)?;
+        bytes += part.columns.iter().map(|c| approx_bytes(c)).sum::<usize>();
+        if bytes > max_bytes {
+            bail!(
+                "The DFS table {}/{} is too large to return to the client (more than {} bytes); \
+                 query it with select",
+                h.db.trim_end_matches('/'),
+                h.table,
+                max_bytes
+            );
+        }
+        for (c, pc) in cols.iter_mut().zip(&part.columns) {
+            if !c.extend(pc) {
+                bail!("A partition of {} has a column of another type", plan.table);
+            }
+        }
+    }
+    let mut t = Table::new(columns, cols);
+    t.name = plan.table.clone();
+    Ok(Value::table(t))
+}
+
+/// A rough size of a column: fixed-width cells, string bytes, array cells.
+fn approx_bytes(v: &Vector) -> usize {
+    match &v.data {
+        value::Data::Str(x) => x.iter().map(|s| s.len() + 1).sum(),
+        value::Data::Blob(x) => x.iter().map(|s| s.len() + 4).sum(),
+        value::Data::Array(a) => approx_bytes(&a.values) + 4 * a.offsets.len(),
+        value::Data::Any(x) => 16 * x.len(),
+        _ => v.ty.wire_width().unwrap_or(8) * v.len(),
+    }
+}
+
 /// `where` conditions that pruning understands: `col op constant` on a table column.
 pub(crate) fn predicates(
     ip: &mut Interpreter,
