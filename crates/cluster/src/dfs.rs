@@ -508,19 +508,7 @@ impl LocalDfs {
             .zip(&cols)
             .map(|(l, c)| locate(l, c))
             .collect::<Result<_>>()?;
-        let mut groups: BTreeMap<Vec<u32>, Vec<i64>> = BTreeMap::new();
-        'rows: for r in 0..rows.rows() {
-            let mut key = Vec::with_capacity(located.len());
-            for l in &located {
-                match l[r] {
-                    Some(k) => key.push(k as u32),
-                    // Out of every partition: not written (RANGE/LIST, VALUE with skip).
-                    None => continue 'rows,
-                }
-            }
-            groups.entry(key).or_default().push(r as i64);
-        }
-        Ok((scheme, groups))
+        Ok((scheme, group_rows(&located, rows.rows())))
     }
 
     /// `locate` on the table's current metadata; again when a writer on another node changed
@@ -1437,6 +1425,46 @@ fn new_values(level: &Level, col: &Vector) -> Result<Vector> {
             level.data_type().name()
         ))
     })
+}
+
+/// Rows by partition, from each level's partition of every row: (the partition's index at
+/// each level, its rows in order). A row out of every partition of a level is not written
+/// (RANGE/LIST, VALUE with the skip policy). One number per row stands for its partitions, and
+/// a run of rows in one partition costs one lookup.
+fn group_rows(located: &[Vec<Option<usize>>], rows: usize) -> BTreeMap<Vec<u32>, Vec<i64>> {
+    // Each level's partition index (below PARTITIONS_MAX) has its own bits of the number.
+    const BITS: u32 = storage::partition::PARTITIONS_MAX.trailing_zeros() + 1;
+    const _: () = assert!(BITS * storage::partition::LEVELS_MAX as u32 <= 64);
+    let mut index: HashMap<u64, usize, value::hash::FxBuild> = HashMap::default();
+    let mut groups: Vec<(Vec<u32>, Vec<i64>)> = Vec::new();
+    let mut last: Option<(u64, usize)> = None;
+    'rows: for r in 0..rows {
+        let mut code = 0u64;
+        for l in located {
+            match l[r] {
+                Some(k) => code = (code << BITS) | k as u64,
+                None => continue 'rows,
+            }
+        }
+        let g = match last {
+            Some((c, g)) if c == code => g,
+            _ => {
+                let g = *index.entry(code).or_insert_with(|| {
+                    let key = located
+                        .iter()
+                        .filter_map(|l| l[r])
+                        .map(|k| k as u32)
+                        .collect();
+                    groups.push((key, Vec::new()));
+                    groups.len() - 1
+                });
+                last = Some((code, g));
+                g
+            }
+        };
+        groups[g].1.push(r as i64);
+    }
+    groups.into_iter().collect()
 }
 
 /// An environment for calling pure built-ins from Rust.

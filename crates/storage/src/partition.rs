@@ -13,8 +13,9 @@
 //! the same pattern (not shown there). Rows go to HASH partitions as DolphinDB's `hashBucket`
 //! puts them (`hash_bucket`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use value::hash::FxBuild;
 use value::{Data, DataType, Key, Vector};
 
 use crate::error::{invalid, Error, Result};
@@ -300,28 +301,24 @@ impl Level {
     /// The partition of every element of `column` (None: no partition holds it).
     pub fn locate(&self, column: &Vector) -> Result<Vec<Option<usize>>> {
         let col = to_type(column, self.data_type())?;
-        let n = col.len();
-        Ok(match self {
-            Level::Value { index, .. } | Level::List { index, .. } => (0..n)
-                .map(|i| {
+        let one = |i: usize| -> Option<usize> {
+            match self {
+                Level::Value { index, .. } | Level::List { index, .. } => {
                     if col.is_null(i) {
                         None
                     } else {
                         index.get(&col.key_at(i)).copied()
                     }
-                })
-                .collect(),
-            Level::Range { elems, .. } => (0..n)
-                .map(|i| {
+                }
+                Level::Range { elems, .. } => {
                     let e = elem_at(&col, i)?;
                     let p = elems.partition_point(|b| *b <= e);
                     (p > 0 && p < elems.len()).then(|| p - 1)
-                })
-                .collect(),
-            Level::Hash { buckets, .. } => (0..n)
-                .map(|i| Some(hash_bucket(&col, i, *buckets)))
-                .collect(),
-        })
+                }
+                Level::Hash { buckets, .. } => Some(hash_bucket(&col, i, *buckets)),
+            }
+        };
+        Ok(each_distinct(&col, one))
     }
 
     /// The distinct values of `column` (converted to the level's type) that no VALUE
@@ -331,17 +328,17 @@ impl Level {
         let Level::Value { index, .. } = self else {
             return Ok(col.take(&[]));
         };
-        let mut seen = std::collections::HashSet::new();
-        let mut idx = Vec::new();
-        for i in 0..col.len() {
-            if col.is_null(i) {
-                continue;
-            }
-            let k = col.key_at(i);
-            if !index.contains_key(&k) && seen.insert(k) {
-                idx.push(i as i64);
-            }
-        }
+        // Rows whose value has no partition; each value's first such row is kept.
+        let fresh = each_distinct(&col, |i| {
+            (!col.is_null(i) && !index.contains_key(&col.key_at(i))).then_some(i)
+        });
+        let mut seen = HashSet::<Key, FxBuild>::default();
+        let idx: Vec<i64> = fresh
+            .into_iter()
+            .flatten()
+            .filter(|&i| seen.insert(col.key_at(i)))
+            .map(|i| i as i64)
+            .collect();
         Ok(col.take(&idx))
     }
 
@@ -457,6 +454,48 @@ pub fn hash_bucket(v: &Vector, i: usize, buckets: usize) -> usize {
 }
 
 pub use value::hash::murmur2;
+
+/// `f` of every row of `col`, where `f` depends on the row's value alone: computed once per
+/// distinct symbol of a SYMBOL column and once per run of equal values of an integer or
+/// temporal one (partitioning columns are mostly a few symbols, or sorted dates), and row by
+/// row otherwise. Every row gets the answer of the first row of its value, as `f` gave it.
+fn each_distinct<T: Copy>(col: &Vector, f: impl Fn(usize) -> T) -> Vec<T> {
+    fn runs<V: PartialEq + Copy, T: Copy>(x: &[V], f: impl Fn(usize) -> T) -> Vec<T> {
+        let mut out = Vec::with_capacity(x.len());
+        let mut last: Option<(V, T)> = None;
+        for (i, &v) in x.iter().enumerate() {
+            let t = match last {
+                Some((l, t)) if l == v => t,
+                _ => {
+                    let t = f(i);
+                    last = Some((v, t));
+                    t
+                }
+            };
+            out.push(t);
+        }
+        out
+    }
+    match &col.data {
+        // Not for a symbol base much larger than the column (a shared one): per row then.
+        Data::Sym(sv) if sv.base.len() <= sv.codes.len().saturating_mul(2).max(1024) => {
+            let mut memo: Vec<Option<T>> = vec![None; sv.base.len()];
+            sv.codes
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| match memo.get_mut(c as usize) {
+                    Some(m) => *m.get_or_insert_with(|| f(i)),
+                    None => f(i),
+                })
+                .collect()
+        }
+        Data::I32(x) => runs(x, f),
+        Data::I64(x) => runs(x, f),
+        Data::I16(x) => runs(x, f),
+        Data::I8(x) => runs(x, f),
+        _ => (0..col.len()).map(f).collect(),
+    }
+}
 
 /// A database's partition scheme: one level, or two or three for COMPO.
 #[derive(Clone, Debug)]

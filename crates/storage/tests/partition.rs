@@ -227,3 +227,56 @@ fn new_value_partitions_are_the_unknown_distinct_values() {
     assert_eq!(fresh.i64_at(1), Some(4));
     assert_eq!(fresh.len(), 2);
 }
+
+/// Rows are placed per distinct value (once per symbol, once per run of equal integers):
+/// every row still gets its own value's partition, nulls and values in no partition included,
+/// and new values come in order of first appearance.
+#[test]
+fn repeated_values_are_placed_like_single_ones() {
+    let syms = ["B", "A", "", "B", "Z", "A", "A", "", "Z", "B"];
+    let col = Vector::from_symbols(&syms);
+    let l = Level::value(Vector::from_symbols(&["A", "B"])).unwrap();
+    let expect: Vec<Option<usize>> = syms
+        .iter()
+        .map(|s| match *s {
+            "A" => Some(0),
+            "B" => Some(1),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(l.locate(&col).unwrap(), expect);
+    let fresh = l.new_values(&col).unwrap();
+    assert_eq!((fresh.len(), fresh.str_at(0)), (1, Some("Z")));
+    let h = Level::hash(DataType::Symbol, 3).unwrap();
+    let each: Vec<Option<usize>> = syms
+        .iter()
+        .map(|s| h.locate(&Vector::from_symbols(&[*s])).unwrap()[0])
+        .collect();
+    assert_eq!(h.locate(&col).unwrap(), each);
+    // Runs of equal integers, a null run, a value that comes back after another.
+    let l = Level::value(ints(&[1, 2, 3])).unwrap();
+    let col = ints(&[2, 2, 2, 9, 9, i32::MIN, i32::MIN, 2, 1, 9, 7]);
+    assert_eq!(
+        l.locate(&col).unwrap(),
+        [
+            Some(1),
+            Some(1),
+            Some(1),
+            None,
+            None,
+            None,
+            None,
+            Some(1),
+            Some(0),
+            None,
+            None
+        ]
+    );
+    let fresh = l.new_values(&col).unwrap();
+    assert_eq!(
+        (0..fresh.len())
+            .map(|i| fresh.i64_at(i))
+            .collect::<Vec<_>>(),
+        [Some(9), Some(7)]
+    );
+}

@@ -85,9 +85,13 @@ pub fn cast(v: &Vector, ty: DataType, scale: u8) -> Result<Vector> {
     }
     let mut out = match ty.storage() {
         Storage::Str => Vector::from_strings(texts(v)),
+        // Interned straight from the strings: no copy of every cell first.
         Storage::Sym => Vector::new(
             DataType::Symbol,
-            Data::Sym(SymbolVec::from_strings(&texts(v))),
+            Data::Sym(match &v.data {
+                Data::Str(s) => SymbolVec::from_strings(s),
+                _ => SymbolVec::from_strings(&texts(v)),
+            }),
         ),
         Storage::Blob => Vector::new(DataType::Blob, Data::Blob(blobs(v)?)),
         Storage::Void | Storage::Any => return Err(cannot(v.ty, ty)),

@@ -41,12 +41,14 @@ pub struct SymbolVec {
 #[derive(Clone, Debug)]
 pub struct SymbolBase {
     strings: Vec<String>,
-    index: HashMap<String, u32>,
+    /// Fx-hashed: interning is on the path of every write of a SYMBOL column, and SipHash
+    /// took most of it. A crafted set of colliding symbols slows only its own writer.
+    index: HashMap<String, u32, crate::hash::FxBuild>,
 }
 
 impl Default for SymbolBase {
     fn default() -> Self {
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         index.insert(String::new(), 0);
         SymbolBase {
             strings: vec![String::new()],
