@@ -1013,7 +1013,17 @@ fn order_keys(
     let mut source: Option<Arc<Table>> = None;
     let mut keys = Vec::with_capacity(s.order.len());
     for o in &s.order {
-        let v = match ip.with_scope(Scope::Table(res.clone()), |ip| ip.eval(&o.expr)) {
+        // Over the result first; over the rows when it names something the result lacks (a
+        // name that is also a function, such as `seq`, gives no column over the result).
+        let on_result = match ip.with_scope(Scope::Table(res.clone()), |ip| ip.eval(&o.expr)) {
+            Ok(v @ (Value::Vector(_) | Value::Scalar(_))) => Ok(v),
+            Ok(_) => Err(Error::new(format!(
+                "The order by column [{}] must have one value per row.",
+                o.expr
+            ))),
+            Err(e) => Err(e),
+        };
+        let v = match on_result {
             Ok(v) => v,
             Err(e) => {
                 if source.is_none() {
