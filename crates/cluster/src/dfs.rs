@@ -260,11 +260,10 @@ impl LocalDfs {
         table: &str,
         cid: u64,
         columns: &[ColumnSpec],
-        filter: Option<&RowFilter>,
     ) -> Result<Table> {
         match &self.meta {
             Meta::Local(_) => self.store.scan(chunk, table, cid, columns),
-            Meta::Cluster(l) => l.read(chunk, table, cid, columns, filter),
+            Meta::Cluster(l) => l.read(chunk, table, cid, columns, None),
         }
     }
 
@@ -1210,7 +1209,7 @@ impl LocalDfs {
                 written += idx.len();
                 let new = take_rows(rows, idx);
                 let old = self
-                    .scan_tablet(&chunk, &t.id, cid, &schema.columns, None)
+                    .scan_tablet(&chunk, &t.id, cid, &schema.columns)
                     .map_err(script_err)?;
                 let mut env = QuietEnv::default();
                 let merged = (upsert.f)(
