@@ -75,14 +75,30 @@ fn put_writes(out: &mut Vec<u8>, writes: &[TabletWrite]) -> Result<()> {
         let schema = serde_json::to_vec(&w.schema)
             .map_err(|e| Error::invalid(format!("schema encoding: {e}")))?;
         put_bytes(out, &schema);
-        let mut table = Vec::new();
-        value::wire::encode(
-            &Value::Table(std::sync::Arc::new(w.rows.clone())),
-            &mut table,
-        )?;
-        put_bytes(out, &table);
+        // Straight into the record, its length filled in after (no second copy of the rows).
+        let at = out.len();
+        put_u64(out, 0);
+        out.reserve(wire_bytes(&w.rows));
+        value::wire::encode(&Value::Table(std::sync::Arc::new(w.rows.clone())), out)?;
+        let len = (out.len() - at - 8) as u64;
+        out[at..at + 8].copy_from_slice(&len.to_le_bytes());
     }
     Ok(())
+}
+
+/// About how many bytes `value::wire` takes for `t` (so the record grows once, not by
+/// doubling: each regrowth copied everything written so far).
+fn wire_bytes(t: &Table) -> usize {
+    t.columns
+        .iter()
+        .map(|c| match &c.data {
+            value::Data::Str(v) => v.iter().map(|s| s.len() + 1).sum(),
+            value::Data::Sym(v) => v.codes.len() * 4 + 64,
+            value::Data::Blob(v) => v.iter().map(|b| b.len() + 4).sum(),
+            _ => c.len() * c.ty.wire_width().unwrap_or(8),
+        })
+        .sum::<usize>()
+        + 256
 }
 
 /// Encodes a record's payload.

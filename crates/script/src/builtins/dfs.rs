@@ -643,6 +643,25 @@ fn get_tablets_meta(env: &mut dyn Env, args: &[Value]) -> Result<Value> {
 /// Converts new rows to the table's schema: by position, with the same conversions as
 /// `tableInsert` on an in-memory table. Errors before anything is written.
 fn rows_for(info: &DfsTableInfo, data: &[Value]) -> Result<Table> {
+    // A table whose columns already have the schema's types (what the clients' appenders
+    // send): its columns as they are, matched by position as below, without a copy.
+    if let [Value::Table(t)] = data {
+        let same = t.cols() == info.columns.len()
+            && t.columns.iter().zip(&info.columns).all(|(c, spec)| {
+                c.ty == spec.ty
+                    && c.is_array() == spec.array
+                    && (c.scale == spec.scale || !spec.ty.is_decimal())
+                    && c.len() == t.rows()
+            });
+        if same {
+            return Ok(Table {
+                name: info.name.clone(),
+                names: info.columns.iter().map(|c| c.name.clone()).collect(),
+                columns: t.columns.clone(),
+                kind: value::TableKind::Basic,
+            });
+        }
+    }
     let empty = info.empty_table();
     let (mut t, _) = insert_rows(&empty, data)?;
     t.name = info.name.clone();

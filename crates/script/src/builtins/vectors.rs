@@ -80,10 +80,10 @@ pub(crate) fn append_vector(obj: &Vector, new: &Value) -> Result<Vector> {
     if obj.ty == DataType::Void && obj.is_empty() {
         return Ok(vector_arg("append!", new, "newData")?.clone());
     }
-    let src = match new {
-        Value::Scalar(v) => v.clone(),
-        Value::Vector(v) | Value::Pair(v) => v.as_ref().clone(),
-        Value::Set(s) => s.keys.clone(),
+    let src: &Vector = match new {
+        Value::Scalar(v) => v,
+        Value::Vector(v) | Value::Pair(v) => v,
+        Value::Set(s) => &s.keys,
         _ => bail!(
             "Incompatible type. Expected: {}, Actual: {}",
             obj.ty.name(),
@@ -98,7 +98,11 @@ pub(crate) fn append_vector(obj: &Vector, new: &Value) -> Result<Vector> {
             if src.is_array() { "[]" } else { "" }
         );
     }
-    let conv = cast(&src, obj.ty, obj.scale)?;
+    let conv = cast(src, obj.ty, obj.scale)?;
+    if obj.is_empty() {
+        // Into an empty vector (a table's first rows): the converted values are the result.
+        return Ok(conv);
+    }
     let mut out = obj.clone();
     if !out.extend(&conv) {
         bail!(
