@@ -358,6 +358,19 @@ impl Node {
         Ok(found)
     }
 
+    /// `update_shared` changing the stored value itself (`Host::update_shared_in_place`).
+    pub fn update_shared_in_place(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> script::Result<()>,
+    ) -> script::Result<bool> {
+        let found = self.shared.update_in_place(name, f)?;
+        if found {
+            self.streaming.notify(name);
+        }
+        Ok(found)
+    }
+
     pub fn unshare(&self, name: &str) -> bool {
         let removed = self.shared.remove(name);
         if removed {
@@ -537,6 +550,14 @@ impl Host for SessionHost {
         f: &mut dyn FnMut(&mut Value) -> script::Result<()>,
     ) -> script::Result<bool> {
         self.node()?.update_shared(name, f)
+    }
+
+    fn update_shared_in_place(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> script::Result<()>,
+    ) -> script::Result<bool> {
+        self.node()?.update_shared_in_place(name, f)
     }
 
     fn unshare(&self, name: &str) -> bool {

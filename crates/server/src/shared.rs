@@ -55,6 +55,15 @@ impl SharedObjects {
         self.store.update(name, f)
     }
 
+    /// `update` changing the stored value itself (readers wait meanwhile).
+    pub fn update_in_place(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> script::Result<()>,
+    ) -> script::Result<bool> {
+        self.store.update_in_place(name, f)
+    }
+
     /// Replaces the object (plain assignment).
     pub fn set(&self, name: &str, v: Value) -> Result<(), String> {
         match self.store.replace(name, v) {

@@ -194,6 +194,16 @@ pub trait Host: Send + Sync {
         self.set_shared(name, v)?;
         Ok(true)
     }
+    /// `update_shared` where `f` changes the stored value itself (readers wait meanwhile), so
+    /// a table nothing else refers to grows without a copy. `f` must leave the value as it was
+    /// when it fails, and must not read shared objects.
+    fn update_shared_in_place(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> Result<()>,
+    ) -> Result<bool> {
+        self.update_shared(name, f)
+    }
     /// Whether a shared object `name` exists.
     fn is_shared(&self, name: &str) -> bool {
         self.shared(name).is_some()

@@ -440,6 +440,45 @@ pub(crate) fn insert_rows(t: &Table, data: &[Value]) -> Result<(Table, usize)> {
     Ok((out, after - before))
 }
 
+/// Whether `append_in_place` can take rows for `t`: a plain or stream table (keyed and
+/// indexed ones replace rows by key) of typed, non-array columns.
+pub(crate) fn appends_in_place(t: &Table) -> bool {
+    matches!(t.kind, TableKind::Basic | TableKind::Stream)
+        && t.columns
+            .iter()
+            .all(|c| !c.is_array() && !matches!(c.data, Data::Any(_) | Data::Void(_)))
+}
+
+/// `append!(t, data)` / `tableInsert(t, data...)` into `t` itself: each column grows where it is (copied only when
+/// another value shares it), so a loop of appends costs the rows appended, not the table's
+/// size each time. Every new column is converted and checked first: an error leaves `t` as
+/// it was. Returns the number of rows appended.
+pub(crate) fn append_in_place(t: &mut Table, data: &[Value]) -> Result<usize> {
+    let cols = insert_columns(t, data)?;
+    let mut converted = Vec::with_capacity(cols.len());
+    for (c, n) in t.columns.iter().zip(&cols) {
+        let conv = append_column(&c.take(&[]), n)?;
+        if conv.ty != c.ty {
+            bail!(
+                "Failed to append data of type {} to {}",
+                conv.ty.name(),
+                c.ty.name()
+            );
+        }
+        converted.push(conv);
+    }
+    let added = converted.first().map_or(0, |c| c.len());
+    if converted.iter().any(|c| c.len() != added) {
+        bail!("The columns to insert must have the same length");
+    }
+    for (c, conv) in t.columns.iter_mut().zip(&converted) {
+        if !Arc::make_mut(c).extend(conv) {
+            bail!("Failed to append data of type {}", conv.ty.name());
+        }
+    }
+    Ok(added)
+}
+
 /// `append!` on a table.
 pub(crate) fn append_table(t: &Table, new: &Value) -> Result<Table> {
     match new {

@@ -396,7 +396,11 @@ impl Interpreter<'_> {
     /// argument when written as a variable that exists. A DFS table handle is changed by the
     /// built-in itself (its object is unchanged), so it has none.
     fn in_place_target(&self, func: &str, args: &[Expr], values: &[Value]) -> Option<String> {
-        if !func.ends_with('!') {
+        // `tableInsert` too, when it can grow the table where it is (it answers a count, so
+        // the general in-place path, which stores the answer, is not for it).
+        let table_insert = func == "tableInsert"
+            && matches!(values.first(), Some(Value::Table(t)) if crate::builtins::tables::appends_in_place(t));
+        if !func.ends_with('!') && !table_insert {
             return None;
         }
         let Some(Expr::Var(target)) = args.first() else {
@@ -419,6 +423,37 @@ impl Interpreter<'_> {
         target: &str,
         e: EvaluatedArgs,
     ) -> Result<Value> {
+        // `append!` / `tableInsert` of rows to a plain table grows the stored table itself:
+        // the arguments' copy of it is dropped first, so nothing else refers to it.
+        if appends_rows(b, &e) {
+            let data = e.values[1..].to_vec();
+            drop(e);
+            let mut out = None;
+            let found = self.change_var_in_place(target, &mut |cur| {
+                let Value::Table(t) = cur else {
+                    return Err(Error::new(format!(
+                        "The object {target} is no longer a table"
+                    )));
+                };
+                let n = if crate::builtins::tables::appends_in_place(t) {
+                    crate::builtins::tables::append_in_place(Arc::make_mut(t), &data)?
+                } else {
+                    // A shared table another session made keyed meanwhile: the general way.
+                    let (updated, n) = crate::builtins::tables::insert_rows(t, &data)?;
+                    *cur = Value::table(updated);
+                    n
+                };
+                out = Some(match b.name {
+                    "tableInsert" => Value::int(n as i32),
+                    _ => cur.clone(),
+                });
+                Ok(())
+            })?;
+            return match (found, out) {
+                (true, Some(v)) => Ok(v),
+                _ => Err(Error::new(format!("Cannot recognize the token {}", target))),
+            };
+        }
         let done = self.modify_var(target, |ip, current| {
             let mut values = e.values.clone();
             values[0] = current;
@@ -839,6 +874,19 @@ struct EvaluatedArgs {
     values: Vec<Value>,
     names: Vec<Option<String>>,
     keywords: Vec<Option<String>>,
+}
+
+/// Is this call `append!(table, data)` or `tableInsert(table, data...)` on a plain table, which
+/// `call_in_place` does where the table is stored?
+fn appends_rows(b: &Builtin, e: &EvaluatedArgs) -> bool {
+    let arity = match b.name {
+        "append!" => e.values.len() == 2,
+        "tableInsert" => e.values.len() >= 2,
+        _ => false,
+    };
+    arity
+        && e.keywords.iter().all(Option::is_none)
+        && matches!(&e.values[0], Value::Table(t) if crate::builtins::tables::appends_in_place(t))
 }
 
 /// `[a, b, c]`: a typed vector when the items are scalars of one type, else a tuple.

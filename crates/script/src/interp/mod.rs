@@ -223,6 +223,29 @@ impl<'a> Interpreter<'a> {
         Ok(Some(r))
     }
 
+    /// Changes variable `name` where it is stored: `f` gets the stored value itself, so an
+    /// object no other value refers to changes without a copy (`append!` on a table). A
+    /// shared object changes under its update lock. Ok(false): no such variable here (nor a
+    /// captured one: those change by assignment, `modify_var`).
+    pub(crate) fn change_var_in_place(
+        &mut self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> Result<()>,
+    ) -> Result<bool> {
+        if let Some(shared) = self.shared_target(name) {
+            let host = self.host.clone();
+            return host.update_shared_in_place(&shared, f);
+        }
+        let slot = match self.frames.last_mut() {
+            Some(fr) => fr.locals.get_mut(name),
+            None => self.state.vars.get_mut(name),
+        };
+        match slot {
+            Some(v) => f(v).map(|_| true),
+            None => Ok(false),
+        }
+    }
+
     /// Removes a variable from the current scope; false when there was none.
     pub fn remove_var(&mut self, name: &str) -> bool {
         match self.frames.last_mut() {

@@ -317,6 +317,14 @@ impl Host for LocalHost {
         self.shared.update(name, f)
     }
 
+    fn update_shared_in_place(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> Result<()>,
+    ) -> Result<bool> {
+        self.shared.update_in_place(name, f)
+    }
+
     fn unshare(&self, name: &str) -> bool {
         self.shared.remove(name)
     }

@@ -179,6 +179,31 @@ impl SharedObjects {
     /// what `f` left (unless `f` failed: then the object is unchanged). Ok(false) when no
     /// object of that name exists.
     pub fn update(&self, name: &str, f: &mut dyn FnMut(&mut Value) -> Result<()>) -> Result<bool> {
+        self.locked(name, &mut |slot| {
+            let mut v = slot.snapshot();
+            f(&mut v)?;
+            slot.publish(named(name, v));
+            Ok(())
+        })
+    }
+
+    /// `update` where `f` changes the published value itself, readers waiting meanwhile: a
+    /// table nothing else refers to grows without a copy (`append!`, `tableInsert`). `f` must
+    /// leave the value as it was when it fails.
+    pub fn update_in_place(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut Value) -> Result<()>,
+    ) -> Result<bool> {
+        self.locked(name, &mut |slot| {
+            let mut v = slot.value.write().unwrap_or_else(|e| e.into_inner());
+            f(&mut v)
+        })
+    }
+
+    /// Runs `f` on the slot of `name` while holding its update lock (see the module doc for
+    /// nested waits). Ok(false) when no object of that name exists.
+    fn locked(&self, name: &str, f: &mut dyn FnMut(&Slot) -> Result<()>) -> Result<bool> {
         for _ in 0..RELOOKUPS_MAX {
             let Some(slot) = self.slot(name) else {
                 return Ok(false);
@@ -207,9 +232,7 @@ impl SharedObjects {
                 drop(held);
                 continue;
             }
-            let mut v = slot.snapshot();
-            f(&mut v)?;
-            slot.publish(named(name, v));
+            f(&slot)?;
             drop(held);
             return Ok(true);
         }

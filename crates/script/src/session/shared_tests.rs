@@ -205,3 +205,36 @@ fn an_update_waiting_on_a_dropped_object_finds_it_gone_or_renewed() {
     assert!(waiter.join().unwrap());
     assert_eq!(ints(&s.get("t").unwrap()), vec![10, 3]);
 }
+
+/// An in-place update grows the stored table itself when nothing else refers to it, and a
+/// reader's earlier snapshot keeps the rows it had (the update copies the table then).
+#[test]
+fn in_place_updates_grow_the_stored_table_and_keep_snapshots() {
+    let s = SharedObjects::new(16);
+    s.share("t", table(vec![1])).unwrap();
+    let column_at = |v: &Value| match v {
+        Value::Table(t) => Arc::as_ptr(&t.columns[0]) as usize,
+        _ => panic!("not a table"),
+    };
+    // Appends where the column is (copying it only when something else refers to it).
+    let grow = |v: &mut Value, x: i32| -> crate::Result<()> {
+        let Value::Table(t) = v else {
+            panic!("not a table")
+        };
+        let col = &mut Arc::make_mut(t).columns[0];
+        assert!(Arc::make_mut(col).extend(&Vector::from_i32(DataType::Int, vec![x])));
+        Ok(())
+    };
+    let before = column_at(&s.get("t").unwrap());
+    assert!(s.update_in_place("t", &mut |v| grow(v, 2)).unwrap());
+    assert_eq!(
+        column_at(&s.get("t").unwrap()),
+        before,
+        "the column was copied"
+    );
+    let snapshot = s.get("t").unwrap();
+    assert!(s.update_in_place("t", &mut |v| grow(v, 3)).unwrap());
+    assert_eq!(ints(&snapshot), vec![1, 2]);
+    assert_eq!(ints(&s.get("t").unwrap()), vec![1, 2, 3]);
+    assert!(!s.update_in_place("nope", &mut |_| Ok(())).unwrap());
+}
