@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use value::{DataType, Table, Value, Vector};
 
+use crate::ast::Expr;
 use crate::builtins::Host;
 use crate::interp::{Interpreter, SessionState};
 use crate::parser::{parse_expression, parse_program};
@@ -97,6 +98,23 @@ impl Session {
                 parse_expression(func, &|n| Interpreter::is_function_name(st, n))?
             };
             let mut interp = Interpreter::new(state, host, print);
+            // `tableInsert{t}` / `append!{t}` given the rows (how clients stream into a table):
+            // run as the call written out, so the table grows where it is stored; the partial
+            // application would hold a second reference to it and force a copy.
+            if let Expr::Partial(callee, fixed) = &expr {
+                let appends =
+                    matches!(&**callee, Expr::Var(f) if f == "tableInsert" || f == "append!");
+                if appends
+                    && matches!(fixed.first(), Some(Some(Expr::Var(_))))
+                    && fixed.iter().all(Option::is_some)
+                {
+                    let mut call_args: Vec<Expr> = fixed.iter().flatten().cloned().collect();
+                    call_args.extend(args.into_iter().map(Expr::Const));
+                    return interp
+                        .eval(&Expr::Call(callee.clone(), call_args))
+                        .map(Some);
+                }
+            }
             let f = interp.eval_function(&expr)?;
             interp.call_value(&f, args).map(Some)
         })

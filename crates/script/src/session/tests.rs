@@ -196,3 +196,37 @@ fn names_known_before_a_script_runs() {
         "4"
     );
 }
+
+/// `tableInsert{t}` and `append!{t}` called by a client with rows change the session's table
+/// `t` (where it is stored: its column is not copied) and answer as the written-out call does.
+#[test]
+fn client_partial_inserts_change_the_named_table() {
+    let mut s = session();
+    show(&mut s, "t = table(1:0, `x`y, [INT, DOUBLE])");
+    let column = |s: &Session| match s.variable("t") {
+        Some(Value::Table(t)) => Arc::as_ptr(&t.columns[0]) as usize,
+        other => panic!("{other:?}"),
+    };
+    let r = s.run_function(
+        "tableInsert{t}",
+        vec![
+            Value::vector(Vector::from_i32(DataType::Int, vec![1, 2])),
+            Value::vector(Vector::from_f64(vec![0.5, 0.5])),
+        ],
+        &mut |_| {},
+    );
+    assert_eq!(r.unwrap().and_then(|v| v.as_i64()), Some(2));
+    let at = column(&s);
+    let rows = Table::new(
+        vec!["x".into(), "y".into()],
+        vec![
+            Vector::from_i32(DataType::Int, vec![3]),
+            Vector::from_f64(vec![1.5]),
+        ],
+    );
+    s.run_function("append!{t}", vec![Value::table(rows)], &mut |_| {})
+        .unwrap();
+    assert_eq!(column(&s), at, "the column was copied");
+    assert_eq!(show(&mut s, "exec x from t"), "[1,2,3]");
+    assert_eq!(show(&mut s, "exec y from t"), "[0.5,0.5,1.5]");
+}
