@@ -338,6 +338,37 @@ pub fn execute_insert(ip: &mut Interpreter, ins: &InsertStmt) -> Result<()> {
             other => vec![vec![other]],
         },
     };
+    // One batch into a plain or stream table: appended where the table is stored (no copy
+    // of it; an error leaves it unchanged).
+    if let [vals] = batches.as_slice() {
+        let mut done = false;
+        let found = ip.change_var_in_place(&name, &mut |cur| {
+            let Value::Table(t) = cur else {
+                return Ok(());
+            };
+            if !crate::builtins::tables::appends_in_place(t) {
+                return Ok(());
+            }
+            let cols = if ins.columns.is_empty() {
+                if vals.len() != t.cols() {
+                    bail!(
+                        "The number of columns of the table to insert must be the same as that of the original table ({} vs {})",
+                        vals.len(),
+                        t.cols()
+                    );
+                }
+                vals.clone()
+            } else {
+                order_columns(t, &ins.columns, vals.clone())?
+            };
+            crate::builtins::tables::append_in_place(Arc::make_mut(t), &cols)?;
+            done = true;
+            Ok(())
+        })?;
+        if found && done {
+            return Ok(());
+        }
+    }
     // The values are computed first; only the insert itself holds a shared table's lock.
     modify_table(ip, &name, |_, table| {
         let mut current = table;
