@@ -202,7 +202,16 @@ pub fn register(rpc: &Rpc, holder: &Arc<Holder>) {
     rpc.register_blocking(MAP, move |args| {
         let h = running(&h)?;
         let req: ReadRequest = from_blob(args.first())?;
-        let mut task: MapTask = from_blob(args.get(1))?;
+        // A task this version can't read (a newer entry node's) is answered like one it
+        // can't run: the entry node reads the rows instead.
+        let mut task: MapTask = match from_blob(args.get(1)) {
+            Ok(t) => t,
+            Err(e) => {
+                return Ok(Value::string(format!(
+                    "the map step is unreadable here: {e}"
+                )))
+            }
+        };
         task.constants = args.iter().skip(2).cloned().collect();
         let t = h.read(&req).map_err(|e| e.0)?;
         // The entry node maps the rows itself when the task can't run here, so an error it
