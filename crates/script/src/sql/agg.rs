@@ -407,6 +407,17 @@ fn moments<T: Elem>(s: &[T], ids: &[u32], n: usize) -> (Vec<f64>, Vec<f64>, Vec<
     (cnt.into_iter().map(|c| c as f64).collect(), mean, m2)
 }
 
+/// The evaluated arguments of an aggregate as columns of `rows` rows; None when one is not such
+/// a column (a scalar, another length: the kernels don't take it).
+pub fn row_columns(vals: &[value::Value], rows: usize) -> Option<Vec<&Vector>> {
+    vals.iter()
+        .map(|v| match v {
+            value::Value::Vector(x) if x.len() == rows => Some(&**x),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The partial states of aggregate `f` per group of one partition (the map step), merged by
 /// [`combine`] once the partitions' groups are put together. `count(*)` is `Size` without
 /// arguments. None when the kernels do not handle these argument types (the caller then

@@ -349,18 +349,7 @@ pub fn execute_insert(ip: &mut Interpreter, ins: &InsertStmt) -> Result<()> {
             if !crate::builtins::tables::appends_in_place(t) {
                 return Ok(());
             }
-            let cols = if ins.columns.is_empty() {
-                if vals.len() != t.cols() {
-                    bail!(
-                        "The number of columns of the table to insert must be the same as that of the original table ({} vs {})",
-                        vals.len(),
-                        t.cols()
-                    );
-                }
-                vals.clone()
-            } else {
-                order_columns(t, &ins.columns, vals.clone())?
-            };
+            let cols = insert_values(t, &ins.columns, vals)?;
             crate::builtins::tables::append_in_place(Arc::make_mut(t), &cols)?;
             done = true;
             Ok(())
@@ -373,23 +362,28 @@ pub fn execute_insert(ip: &mut Interpreter, ins: &InsertStmt) -> Result<()> {
     modify_table(ip, &name, |_, table| {
         let mut current = table;
         for vals in &batches {
-            let cols = if ins.columns.is_empty() {
-                if vals.len() != current.cols() {
-                    bail!(
-                        "The number of columns of the table to insert must be the same as that of the original table ({} vs {})",
-                        vals.len(),
-                        current.cols()
-                    );
-                }
-                vals.clone()
-            } else {
-                order_columns(&current, &ins.columns, vals.clone())?
-            };
+            let cols = insert_values(&current, &ins.columns, vals)?;
             let (out, _) = crate::builtins::tables::insert_rows(&current, &cols)?;
             current = Arc::new(out);
         }
         Ok(Arc::unwrap_or_clone(current))
     })
+}
+
+/// The values of one `insert into` batch in `t`'s column order: as given when the statement
+/// names no columns (one per column), else arranged by `names`.
+fn insert_values(t: &Table, names: &[String], vals: &[Value]) -> Result<Vec<Value>> {
+    if names.is_empty() {
+        if vals.len() != t.cols() {
+            bail!(
+                "The number of columns of the table to insert must be the same as that of the original table ({} vs {})",
+                vals.len(),
+                t.cols()
+            );
+        }
+        return Ok(vals.to_vec());
+    }
+    order_columns(t, names, vals.to_vec())
 }
 
 /// Values given for `names` arranged in the table's column order, nulls for the others.

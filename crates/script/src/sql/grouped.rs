@@ -125,14 +125,7 @@ impl Groups {
         })?;
         let rows = self.rows();
         if let Some(f) = Fast::of(b.name, vals.len()) {
-            let cols: Option<Vec<&Vector>> = vals
-                .iter()
-                .map(|v| match v {
-                    Value::Vector(x) if x.len() == rows => Some(&**x),
-                    _ => None,
-                })
-                .collect();
-            if let Some(cols) = cols {
+            if let Some(cols) = agg::row_columns(&vals, rows) {
                 if let Some(out) = agg::run(f, &cols, &self.g.ids, self.g.n) {
                     return Ok(out);
                 }

@@ -67,14 +67,7 @@ pub(super) fn map_partials(
         let vals = ip.with_scope(Scope::Table(t.clone()), |ip| {
             args.iter().map(|a| ip.eval(a)).collect::<Result<Vec<_>>>()
         })?;
-        let cols: Option<Vec<&Vector>> = vals
-            .iter()
-            .map(|v| match v {
-                Value::Vector(x) if x.len() == rows => Some(&**x),
-                _ => None,
-            })
-            .collect();
-        let Some(cols) = cols else {
+        let Some(cols) = agg::row_columns(&vals, rows) else {
             return Ok(None);
         };
         let st = if spec.grouped {
