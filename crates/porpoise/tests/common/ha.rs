@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::common::{free_offset, run, temp_dir, Proc};
+use crate::common::{free_offset, run, temp_dir, wait_for, Proc};
 
 pub const UP: Duration = Duration::from_secs(90);
 const CONTROLLER_BASE: u16 = 9301;
@@ -105,32 +105,20 @@ impl Ha {
         } else {
             vec![("PORPOISE_RAFT_ROUTES", routes.as_str())]
         };
-        let p = Proc::spawn_env(
+        let p = Proc::node_env(
             &format!("ctl{}", i + 1),
             &self.dir,
+            "controller",
             &[
-                "-mode",
-                "controller",
-                "-home",
-                &home,
-                "-localSite",
-                &site,
-                "-console",
-                "0",
-                "-logFile",
-                &log,
-                "-nodesFile",
-                &nodes,
-                "-clusterConfig",
-                &cfg,
-                "-dfsHAMode",
-                "Raft",
-                "-workerNum",
-                "2",
-                "-localExecutors",
-                "1",
-                "-dataSync",
-                "0",
+                ("-home", &home),
+                ("-localSite", &site),
+                ("-logFile", &log),
+                ("-nodesFile", &nodes),
+                ("-clusterConfig", &cfg),
+                ("-dfsHAMode", "Raft"),
+                ("-workerNum", "2"),
+                ("-localExecutors", "1"),
+                ("-dataSync", "0"),
             ],
             &env,
         );
@@ -152,26 +140,17 @@ impl Ha {
             self.path("cluster.nodes"),
             self.path("cluster.cfg"),
         );
-        Proc::spawn(
+        Proc::node(
             &format!("dn{}", i + 1),
             &self.dir,
+            "datanode",
             &[
-                "-mode",
-                "datanode",
-                "-home",
-                &home,
-                "-localSite",
-                &site,
-                "-console",
-                "0",
-                "-logFile",
-                &log,
-                "-nodesFile",
-                &nodes,
-                "-clusterConfig",
-                &cfg,
-                "-sites",
-                &sites,
+                ("-home", &home),
+                ("-localSite", &site),
+                ("-logFile", &log),
+                ("-nodesFile", &nodes),
+                ("-clusterConfig", &cfg),
+                ("-sites", &sites),
             ],
         )
     }
@@ -201,6 +180,18 @@ impl Ha {
             }
         }
         None
+    }
+
+    /// Waits until controller `i` names controller `leader` the leader (one that was killed or
+    /// cut off has rejoined), up to `t`; panics with `what` on timeout.
+    pub async fn wait_follows(&self, i: usize, leader: usize, t: Duration, what: &str) {
+        let port = self.ctl_ports[i];
+        let want = format!("ctl{}", leader + 1);
+        wait_for(what, t, || async {
+            let l = run(port, "getActiveMaster()").await.ok().flatten();
+            l.is_some_and(|l| l.to_string() == want)
+        })
+        .await;
     }
 
     /// Waits until a controller leads, the cluster's files are in its state (the first start's
