@@ -6,50 +6,26 @@
 //! proposals continue, the old leader rejoins and catches up, a minority can't commit, and a
 //! leader without quorum fails fast. It prints the measured failover time.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cluster::catalog::{LevelMeta, MetaCommand};
 use cluster::controller::{
     propose_remote, Controller, ControllerConfig, ProposeError, DEFAULT_ELECTION_TICK,
 };
 use cluster::raft::state::Command;
 use cluster::raft::ControllerSite;
 use cluster::rpc::{CallOptions, Credential, Rpc, RpcError, CLUSTER_USER};
+use common::{create_db, temp_dir};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SECRET: &str = "raft-cluster-test-secret";
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!(
-        "porpoise-raftc-{}-{}-{}",
-        tag,
-        std::process::id(),
-        nanos
-    ))
-}
-
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
-}
-
-fn create_db(path: &str) -> Command {
-    Command::Meta(MetaCommand::CreateDatabase {
-        path: path.into(),
-        levels: vec![LevelMeta {
-            ptype: 1,
-            scheme: vec![1, 2, 3],
-        }],
-        engine: "OLAP".into(),
-        atomic: "TRANS".into(),
-        chunk_granularity: "TABLE".into(),
-    })
 }
 
 struct Member {
@@ -130,6 +106,31 @@ impl Member {
             s.shutdown().await;
         }
     }
+}
+
+/// Three controllers `<prefix>1..3` on free ports, their files under `root`, started.
+async fn start_group(
+    root: &std::path::Path,
+    prefix: &str,
+    snapshot_every: u64,
+) -> (Vec<ControllerSite>, Vec<Member>) {
+    let peers: Vec<ControllerSite> = (1..=3)
+        .map(|i| ControllerSite::new("127.0.0.1", free_port(), &format!("{prefix}{i}")))
+        .collect();
+    let mut members: Vec<Member> = peers
+        .iter()
+        .map(|s| Member {
+            site: s.clone(),
+            snapshot_every,
+            dir: root.join(&s.alias).join("raft"),
+            server: None,
+            ctl: None,
+        })
+        .collect();
+    for m in members.iter_mut() {
+        m.start(&peers).await;
+    }
+    (peers, members)
 }
 
 /// The member that leads, as every running member agrees, within `timeout`.
@@ -228,22 +229,12 @@ async fn read_status(s: &mut tokio::net::TcpStream) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_controllers_elect_fail_over_rejoin_and_refuse_without_quorum() {
     let root = temp_dir("group");
-    let peers: Vec<ControllerSite> = (1..=3)
-        .map(|i| ControllerSite::new("127.0.0.1", free_port(), &format!("controller{i}")))
-        .collect();
-    let mut members: Vec<Member> = peers
-        .iter()
-        .map(|s| Member {
-            site: s.clone(),
-            snapshot_every: cluster::controller::SNAPSHOT_EVERY_LOGS,
-            dir: root.join(&s.alias).join("raft"),
-            server: None,
-            ctl: None,
-        })
-        .collect();
-    for m in members.iter_mut() {
-        m.start(&peers).await;
-    }
+    let (peers, mut members) = start_group(
+        &root,
+        "controller",
+        cluster::controller::SNAPSHOT_EVERY_LOGS,
+    )
+    .await;
     let timing = members[0].ctl().timing();
     assert_eq!(timing.election_timeout_ms, 1000);
 
@@ -577,23 +568,8 @@ const SNAPSHOT_EVERY: u64 = 50;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lagging_controller_catches_up_by_snapshot_and_a_full_stop_keeps_everything() {
     let root = temp_dir("snap");
-    let peers: Vec<ControllerSite> = (1..=3)
-        .map(|i| ControllerSite::new("127.0.0.1", free_port(), &format!("ctl{i}")))
-        .collect();
-    let mut members: Vec<Member> = peers
-        .iter()
-        .map(|s| Member {
-            site: s.clone(),
-            // Small, so that a few hundred entries give snapshots and purged logs.
-            snapshot_every: SNAPSHOT_EVERY,
-            dir: root.join(&s.alias).join("raft"),
-            server: None,
-            ctl: None,
-        })
-        .collect();
-    for m in members.iter_mut() {
-        m.start(&peers).await;
-    }
+    // Small, so that a few hundred entries give snapshots and purged logs.
+    let (peers, mut members) = start_group(&root, "ctl", SNAPSHOT_EVERY).await;
     let leader = agreed_leader(&members, Duration::from_secs(15))
         .await
         .unwrap();
