@@ -88,11 +88,16 @@ fn strings(c: ConstantImpl) -> Vec<String> {
         .collect()
 }
 
+/// The value of `script` (run through `c`), one string per element.
+async fn exec(c: &mut Client, script: &str) -> Vec<String> {
+    strings(c.run_script(script).await.unwrap().unwrap())
+}
+
 async fn rows_of(c: &mut Client, table: &str) -> HashMap<(String, String), usize> {
-    let k = c.run_script(&format!("exec k from {table}")).await.unwrap();
-    let i = c.run_script(&format!("exec i from {table}")).await.unwrap();
+    let k = exec(c, &format!("exec k from {table}")).await;
+    let i = exec(c, &format!("exec i from {table}")).await;
     let mut got = HashMap::new();
-    for row in strings(k.unwrap()).into_iter().zip(strings(i.unwrap())) {
+    for row in k.into_iter().zip(i) {
         *got.entry(row).or_default() += 1;
     }
     got
@@ -154,8 +159,10 @@ async fn concurrent_sessions_keep_every_row_of_shared_and_stream_tables() {
     assert_eq!(streamed, want);
     assert_eq!(rows_of(&mut c, "race").await, want);
     assert_eq!(rows_of(&mut c, "stream").await, want);
-    let n = c.run_script("exec n from counter").await.unwrap().unwrap();
-    assert_eq!(strings(n), vec![(SESSIONS * ROUNDS).to_string()]);
+    assert_eq!(
+        exec(&mut c, "exec n from counter").await,
+        vec![(SESSIONS * ROUNDS).to_string()]
+    );
     // Nothing more arrives: no row was sent twice.
     let extra = tokio::time::timeout(Duration::from_millis(300), sub.next()).await;
     assert!(extra.is_err(), "an extra stream message arrived");
