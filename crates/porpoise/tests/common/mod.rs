@@ -272,7 +272,8 @@ where
         if Instant::now() >= deadline {
             panic!("timed out after {:?} waiting for {what}", t);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Short: a node that starts in a few hundred ms (single_users) is seen at once.
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
