@@ -56,6 +56,12 @@ async fn count_and_sum(ports: &[u16], rows: i64, total: i64) {
     }
 }
 
+/// The rows of `dfs://repl` on `date`, counted through `port`.
+async fn rows_on(port: u16, date: &str) -> i64 {
+    let q = format!("exec count(*) from loadTable('dfs://repl', 'pt') where date = {date}");
+    scalar(port, &q).await.unwrap().parse().unwrap()
+}
+
 /// Appends `n` rows on `days` dates starting at day `first`, qty = base + i.
 fn append_script(first: i32, days: i32, n: i32, base: i64) -> String {
     format!(
@@ -299,14 +305,7 @@ async fn replicated_writes_reads_failover_and_recovery() {
 
     // DML through one node, seen from the others: update, delete, truncate and write again
     // (the rows from before the truncate never come back on any replica).
-    let day1: i64 = scalar(
-        p.data[0],
-        "exec count(*) from loadTable('dfs://repl', 'pt') where date = 2024.01.01",
-    )
-    .await
-    .unwrap()
-    .parse()
-    .unwrap();
+    let day1 = rows_on(p.data[0], "2024.01.01").await;
     scalar(
         p.data[2],
         "pt = loadTable('dfs://repl', 'pt'); update pt set qty = qty + 1 where date = 2024.01.01; 1",
@@ -315,14 +314,7 @@ async fn replicated_writes_reads_failover_and_recovery() {
     .unwrap();
     total += day1;
     assert_eq!(scalar(cn, SUM).await.unwrap(), total.to_string());
-    let day2: i64 = scalar(
-        p.data[1],
-        "exec count(*) from loadTable('dfs://repl', 'pt') where date = 2024.01.02",
-    )
-    .await
-    .unwrap()
-    .parse()
-    .unwrap();
+    let day2 = rows_on(p.data[1], "2024.01.02").await;
     scalar(
         p.data[0],
         "pt = loadTable('dfs://repl', 'pt'); delete from pt where date = 2024.01.02; 1",

@@ -301,14 +301,17 @@ pub fn agent_pid(home: &Path, agent: &str, alias: &str) -> u32 {
     };
     let rest = &text[i..];
     rest.find("\"pid\":")
-        .and_then(|j| {
-            rest[j + 6..]
-                .trim_start()
-                .split(|c: char| !c.is_ascii_digit())
-                .next()
-                .and_then(|n| n.parse().ok())
-        })
+        .map(|j| leading_number(&rest[j + 6..]))
         .unwrap_or(0)
+}
+
+/// The number `s` starts with (after white space), 0 when there is none.
+fn leading_number<T: std::str::FromStr + Default>(s: &str) -> T {
+    s.trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_default()
 }
 
 /// On drop, kills the nodes the agents under `homes` recorded (they run in process groups of
@@ -325,12 +328,7 @@ impl Drop for Reaper {
                 let text =
                     std::fs::read_to_string(d.path().join("agent_nodes.json")).unwrap_or_default();
                 for part in text.split("\"pid\":").skip(1) {
-                    let pid: i32 = part
-                        .trim_start()
-                        .split(|c: char| !c.is_ascii_digit())
-                        .next()
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0);
+                    let pid: i32 = leading_number(part);
                     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
                     if pid > 0 && cmdline.windows(10).any(|w| w == b"-localSite") {
                         // SAFETY: kill has no memory-safety preconditions.
