@@ -4,36 +4,23 @@
 // `insert into`, `update`), many rounds at once; the final rows are exactly those expected as
 // a multiset, and a subscriber receives every stream row once, in order.
 
+mod common;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
-use dolphindb::client::{Client, ClientBuilder};
+use common::*;
+use dolphindb::client::Client;
 use dolphindb::stream_client::{request::Request, subscriber::SubscriberBuilder};
 use dolphindb::types::{Constant, ConstantImpl};
 use futures::StreamExt;
-use server::{script_engine, Config, Server};
+use server::script_engine;
 
 const SESSIONS: i32 = 6;
 const ROUNDS: i32 = 25;
 /// Rows each session appends to each table per round.
 const PATHS: i32 = 4;
 const STREAM_WAIT: Duration = Duration::from_secs(60);
-
-async fn start() -> (Server, String) {
-    let mut config = Config::default();
-    config.local_site.port = 0;
-    config.local_site.host = "127.0.0.1".into();
-    config.worker_num = 4;
-    let server = Server::start(config, script_engine()).await.unwrap();
-    let addr = format!("127.0.0.1:{}", server.local_addr().port());
-    (server, addr)
-}
-
-async fn client(addr: &str) -> Client {
-    let mut b = ClientBuilder::new(addr.to_string());
-    b.with_auth(("admin", "123456"));
-    b.connect().await.unwrap()
-}
 
 /// Even sessions all write key 0, so their rows are identical to each other's.
 fn key(session: i32) -> i32 {
@@ -105,7 +92,7 @@ async fn rows_of(c: &mut Client, table: &str) -> HashMap<(String, String), usize
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_sessions_keep_every_row_of_shared_and_stream_tables() {
-    let (server, addr) = start().await;
+    let (server, addr) = start_node(4, &[], script_engine()).await;
     let mut c = client(&addr).await;
     c.run_script(
         "share table(100:0, `k`i, [INT,INT]) as race
