@@ -1,11 +1,12 @@
 //! The catalog state machine: commands apply deterministically, invalid ones change nothing,
 //! and every applied command is durable (reopening the file gives the same state).
 
-use std::path::PathBuf;
+mod common;
 
 use cluster::catalog::{
-    Catalog, ColumnMeta, LevelMeta, MetaCommand, MetaResponse, NewChunk, State, TableMeta, TxnState,
+    Catalog, ColumnMeta, MetaCommand, MetaResponse, NewChunk, State, TableMeta, TxnState,
 };
+use common::{create_db_meta, fresh_dir};
 
 fn nc(path: &str, id: &str) -> NewChunk {
     NewChunk {
@@ -13,29 +14,6 @@ fn nc(path: &str, id: &str) -> NewChunk {
         id: id.into(),
         keys: vec![0],
         replicas: Vec::new(),
-    }
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let p = std::env::temp_dir().join(format!("porpoise-{}-{}-{}", tag, std::process::id(), nanos));
-    std::fs::create_dir_all(&p).unwrap();
-    p
-}
-
-fn create_db(path: &str) -> MetaCommand {
-    MetaCommand::CreateDatabase {
-        path: path.into(),
-        levels: vec![LevelMeta {
-            ptype: 1,
-            scheme: vec![1, 2, 3],
-        }],
-        engine: "OLAP".into(),
-        atomic: "TRANS".into(),
-        chunk_granularity: "TABLE".into(),
     }
 }
 
@@ -61,7 +39,7 @@ fn create_table(db: &str, name: &str) -> MetaCommand {
 
 fn script() -> Vec<MetaCommand> {
     vec![
-        create_db("dfs://a"),
+        create_db_meta("dfs://a"),
         create_table("dfs://a", "pt"),
         MetaCommand::CreateChunks {
             db: "dfs://a".into(),
@@ -98,7 +76,7 @@ fn script() -> Vec<MetaCommand> {
                 compress: "lz4".into(),
             }],
         },
-        create_db("dfs://b"),
+        create_db_meta("dfs://b"),
     ]
 }
 
@@ -127,7 +105,7 @@ fn invalid_commands_change_nothing() {
         s.apply(&c).unwrap();
     }
     let before = s.clone();
-    assert!(s.apply(&create_db("dfs://a")).is_err());
+    assert!(s.apply(&create_db_meta("dfs://a")).is_err());
     assert!(s.apply(&create_table("dfs://a", "PT2")).is_err());
     assert!(s
         .apply(&MetaCommand::Commit {
@@ -189,7 +167,7 @@ fn drops_report_removed_tablets() {
 
 #[test]
 fn persists_and_reopens() {
-    let dir = temp_dir("catalog");
+    let dir = fresh_dir("catalog");
     let file = dir.join("catalog.redb");
     let expected = {
         let mut cat = Catalog::open(&file).unwrap();
@@ -202,7 +180,7 @@ fn persists_and_reopens() {
         })
         .unwrap();
         cat.apply(&create_table("dfs://a", "again")).unwrap();
-        assert!(cat.apply(&create_db("dfs://b")).is_err());
+        assert!(cat.apply(&create_db_meta("dfs://b")).is_err());
         cat.state().clone()
     };
     let cat = Catalog::open(&file).unwrap();
@@ -283,7 +261,7 @@ fn chunks_record_replicas_and_their_versions() {
 #[test]
 fn cluster_transactions_commit_abort_and_fence() {
     let mut s = State::default();
-    s.apply(&create_db("dfs://t")).unwrap();
+    s.apply(&create_db_meta("dfs://t")).unwrap();
     s.apply(&create_table("dfs://t", "pt")).unwrap();
     let mut c = nc("/1", "c1");
     c.replicas = vec!["dn1".into(), "dn2".into()];
@@ -369,7 +347,7 @@ fn cluster_transactions_commit_abort_and_fence() {
 #[test]
 fn set_scheme_if_compares_the_current_scheme() {
     let mut s = State::default();
-    s.apply(&create_db("dfs://t")).unwrap();
+    s.apply(&create_db_meta("dfs://t")).unwrap();
     let set = |expect: Vec<u8>, scheme: Vec<u8>| MetaCommand::SetSchemeIf {
         db: "dfs://t".into(),
         level: 0,
@@ -389,7 +367,7 @@ fn set_scheme_if_compares_the_current_scheme() {
 fn commit_txn_refuses_when_another_transaction_changed_a_tablet() {
     use cluster::catalog::TABLET_EXISTS;
     let mut s = State::default();
-    s.apply(&create_db("dfs://t")).unwrap();
+    s.apply(&create_db_meta("dfs://t")).unwrap();
     s.apply(&create_table("dfs://t", "pt")).unwrap();
     let mut c = nc("/1", "c1");
     c.replicas = vec!["dn1".into()];

@@ -18,15 +18,10 @@ use cluster::controller::{
 use cluster::raft::state::Command;
 use cluster::raft::ControllerSite;
 use cluster::rpc::{CallOptions, Credential, Rpc, RpcError, CLUSTER_USER};
-use common::{create_db, temp_dir};
+use common::{create_db, free_port, temp_dir};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SECRET: &str = "raft-cluster-test-secret";
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 struct Member {
     site: ControllerSite,

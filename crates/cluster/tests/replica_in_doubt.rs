@@ -5,7 +5,8 @@
 //! the catalog as an entry node's own TIDs are; a later commit is refused).
 //! One controller behind a real node listener; the replica's store in memory.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,23 +20,11 @@ use cluster::raft::ControllerSite;
 use cluster::replica::{holder, leader, Holder, Link};
 use cluster::rpc::{Credential, Rpc};
 use cluster::store::{MemStore, Store, TabletSchema, Write, WriteKind};
+use common::{free_port, temp_dir};
 use script::dfs::ColumnSpec;
 use value::{DataType, Table, Vector};
 
 const SECRET: &str = "replica-in-doubt-test";
-
-fn temp_dir() -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!("porpoise-indoubt-{}-{nanos}", std::process::id()))
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 async fn propose(ctl: &Controller, cmd: MetaCommand) -> MetaResponse {
     match ctl.propose(Command::Meta(cmd)).await.unwrap() {
@@ -87,7 +76,7 @@ async fn in_doubt_transactions_resolve_with_the_catalog() {
         .unwrap();
     let rpc = Rpc::new(Credential::from_secret(SECRET));
     let _ = srv.node().rpc.set(rpc.clone());
-    let dir = temp_dir();
+    let dir = temp_dir("indoubt");
     let mut cfg = ControllerConfig::single(site.clone(), dir.clone());
     cfg.seed_nodes = vec![NodeEntry {
         alias: "dn1".into(),

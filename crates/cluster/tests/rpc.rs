@@ -1,18 +1,16 @@
 //! Internal calls over a real node listener: results and remote errors come back as they are,
 //! failures are bounded in time, and a pooled connection to a node that restarted is not used.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cluster::rpc::{CallOptions, Credential, Rpc, RpcError};
+use common::free_port;
 use value::Value;
 
 const SECRET: &str = "rpc-test-secret";
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 async fn node(port: u16) -> (server::Server, Arc<Rpc>) {
     let config = server::Config {

@@ -1,4 +1,4 @@
-//! Helpers shared by the Raft tests (raft_cluster.rs, raft_store.rs).
+//! Helpers shared by the cluster tests: directories, ports, catalog commands.
 
 #![allow(dead_code)]
 
@@ -16,7 +16,7 @@ pub fn temp_dir(tag: &str) -> PathBuf {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     std::env::temp_dir().join(format!(
-        "porpoise-raft-{}-{}-{}-{}",
+        "porpoise-{}-{}-{}-{}",
         tag,
         std::process::id(),
         nanos,
@@ -24,9 +24,27 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     ))
 }
 
-/// A one-level VALUE database `path` (OLAP, TRANS, TABLE granularity).
+/// `temp_dir`, created.
+pub fn fresh_dir(tag: &str) -> PathBuf {
+    let p = temp_dir(tag);
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+/// A loopback port nobody listens on now.
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `create_db_meta` as a Raft command.
 pub fn create_db(path: &str) -> Command {
-    Command::Meta(MetaCommand::CreateDatabase {
+    Command::Meta(create_db_meta(path))
+}
+
+/// A one-level VALUE database `path` (OLAP, TRANS, TABLE granularity).
+pub fn create_db_meta(path: &str) -> MetaCommand {
+    MetaCommand::CreateDatabase {
         path: path.into(),
         levels: vec![LevelMeta {
             ptype: 1,
@@ -35,5 +53,5 @@ pub fn create_db(path: &str) -> Command {
         engine: "OLAP".into(),
         atomic: "TRANS".into(),
         chunk_granularity: "TABLE".into(),
-    })
+    }
 }
