@@ -3,10 +3,8 @@
 
 mod common;
 
-use cluster::catalog::{
-    Catalog, ColumnMeta, MetaCommand, MetaResponse, NewChunk, State, TableMeta, TxnState,
-};
-use common::{create_db_meta, fresh_dir};
+use cluster::catalog::{Catalog, ColumnMeta, MetaCommand, MetaResponse, NewChunk, State, TxnState};
+use common::{create_db_meta, create_table, fresh_dir};
 
 fn nc(path: &str, id: &str) -> NewChunk {
     NewChunk {
@@ -17,30 +15,10 @@ fn nc(path: &str, id: &str) -> NewChunk {
     }
 }
 
-fn create_table(db: &str, name: &str) -> MetaCommand {
-    MetaCommand::CreateTable {
-        db: db.into(),
-        table: TableMeta {
-            name: name.into(),
-            id: String::new(),
-            columns: vec![ColumnMeta {
-                name: "id".into(),
-                ty: 4,
-                scale: 0,
-                array: false,
-                compress: "lz4".into(),
-            }],
-            partition_columns: vec!["id".into()],
-            sort_columns: vec![],
-            keep_duplicates: "ALL".into(),
-        },
-    }
-}
-
 fn script() -> Vec<MetaCommand> {
     vec![
         create_db_meta("dfs://a"),
-        create_table("dfs://a", "pt"),
+        create_table("dfs://a", "pt", 4),
         MetaCommand::CreateChunks {
             db: "dfs://a".into(),
             chunks: vec![nc("/1", "c1"), nc("/2", "c2")],
@@ -106,7 +84,7 @@ fn invalid_commands_change_nothing() {
     }
     let before = s.clone();
     assert!(s.apply(&create_db_meta("dfs://a")).is_err());
-    assert!(s.apply(&create_table("dfs://a", "PT2")).is_err());
+    assert!(s.apply(&create_table("dfs://a", "PT2", 4)).is_err());
     assert!(s
         .apply(&MetaCommand::Commit {
             tid: 9,
@@ -179,7 +157,7 @@ fn persists_and_reopens() {
             name: "pt2".into(),
         })
         .unwrap();
-        cat.apply(&create_table("dfs://a", "again")).unwrap();
+        cat.apply(&create_table("dfs://a", "again", 4)).unwrap();
         assert!(cat.apply(&create_db_meta("dfs://b")).is_err());
         cat.state().clone()
     };
@@ -262,7 +240,7 @@ fn chunks_record_replicas_and_their_versions() {
 fn cluster_transactions_commit_abort_and_fence() {
     let mut s = State::default();
     s.apply(&create_db_meta("dfs://t")).unwrap();
-    s.apply(&create_table("dfs://t", "pt")).unwrap();
+    s.apply(&create_table("dfs://t", "pt", 4)).unwrap();
     let mut c = nc("/1", "c1");
     c.replicas = vec!["dn1".into(), "dn2".into()];
     s.apply(&MetaCommand::CreateChunks {
@@ -368,7 +346,7 @@ fn commit_txn_refuses_when_another_transaction_changed_a_tablet() {
     use cluster::catalog::TABLET_EXISTS;
     let mut s = State::default();
     s.apply(&create_db_meta("dfs://t")).unwrap();
-    s.apply(&create_table("dfs://t", "pt")).unwrap();
+    s.apply(&create_table("dfs://t", "pt", 4)).unwrap();
     let mut c = nc("/1", "c1");
     c.replicas = vec!["dn1".into()];
     s.apply(&MetaCommand::CreateChunks {

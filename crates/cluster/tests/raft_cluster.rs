@@ -18,7 +18,7 @@ use cluster::controller::{
 use cluster::raft::state::Command;
 use cluster::raft::ControllerSite;
 use cluster::rpc::{CallOptions, Credential, Rpc, RpcError, CLUSTER_USER};
-use common::{create_db, free_port, temp_dir};
+use common::{create_db, free_port, start_node, temp_dir};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SECRET: &str = "raft-cluster-test-secret";
@@ -41,28 +41,7 @@ impl Member {
     }
 
     async fn start(&mut self, peers: &[ControllerSite]) {
-        let config = server::Config {
-            local_site: server::Site {
-                host: self.site.host.clone(),
-                port: self.site.port,
-                alias: self.site.alias.clone(),
-            },
-            worker_num: 1,
-            ..server::Config::default()
-        };
-        // The port may take a moment to be free again after a stop.
-        let mut tries = 0;
-        let srv = loop {
-            match server::Server::start(config.clone(), server::script_engine()).await {
-                Ok(s) => break s,
-                Err(e) if tries < 50 => {
-                    tries += 1;
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("bind {}: {e}", self.site.port),
-            }
-        };
+        let srv = start_node(&self.site.host, self.site.port, &self.site.alias).await;
         let rpc = Rpc::new(Credential::from_secret(SECRET));
         let _ = srv.node().rpc.set(rpc.clone());
         let cfg = ControllerConfig {

@@ -10,9 +10,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cluster::catalog::{
-    ColumnMeta, LevelMeta, MetaCommand, MetaResponse, NewChunk, TableMeta, TxnState,
-};
+use cluster::catalog::{MetaCommand, MetaResponse, NewChunk, TxnState};
 use cluster::controller::{Controller, ControllerConfig};
 use cluster::membership::service::{ClusterService, ServiceSettings};
 use cluster::raft::state::{Command, NodeEntry, Reply};
@@ -20,7 +18,7 @@ use cluster::raft::ControllerSite;
 use cluster::replica::{holder, leader, Holder, Link};
 use cluster::rpc::{Credential, Rpc};
 use cluster::store::{MemStore, Store, TabletSchema, Write, WriteKind};
-use common::{free_port, temp_dir};
+use common::{create_db_scheme, create_table, free_port, temp_dir};
 use script::dfs::ColumnSpec;
 use value::{DataType, Table, Vector};
 
@@ -96,41 +94,8 @@ async fn in_doubt_transactions_resolve_with_the_catalog() {
     let svc = ClusterService::start(ctl.clone(), rpc.clone(), ServiceSettings::default());
     leader::serve(&svc, &rpc, Arc::new(|_: &str| None));
 
-    propose(
-        &ctl,
-        MetaCommand::CreateDatabase {
-            path: "dfs://d".into(),
-            levels: vec![LevelMeta {
-                ptype: 1,
-                scheme: vec![],
-            }],
-            engine: "OLAP".into(),
-            atomic: "TRANS".into(),
-            chunk_granularity: "TABLE".into(),
-        },
-    )
-    .await;
-    propose(
-        &ctl,
-        MetaCommand::CreateTable {
-            db: "dfs://d".into(),
-            table: TableMeta {
-                name: "pt".into(),
-                id: String::new(),
-                columns: vec![ColumnMeta {
-                    name: "id".into(),
-                    ty: DataType::Long.code(),
-                    scale: 0,
-                    array: false,
-                    compress: "lz4".into(),
-                }],
-                partition_columns: vec!["id".into()],
-                sort_columns: vec![],
-                keep_duplicates: "ALL".into(),
-            },
-        },
-    )
-    .await;
+    propose(&ctl, create_db_scheme("dfs://d", vec![])).await;
+    propose(&ctl, create_table("dfs://d", "pt", DataType::Long.code())).await;
     propose(
         &ctl,
         MetaCommand::CreateChunks {

@@ -7,33 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cluster::rpc::{CallOptions, Credential, Rpc, RpcError};
-use common::free_port;
+use common::{free_port, start_node};
 use value::Value;
 
 const SECRET: &str = "rpc-test-secret";
 
 async fn node(port: u16) -> (server::Server, Arc<Rpc>) {
-    let config = server::Config {
-        local_site: server::Site {
-            host: "127.0.0.1".into(),
-            port,
-            alias: format!("n{port}"),
-        },
-        worker_num: 1,
-        ..server::Config::default()
-    };
-    let mut tries = 0;
-    let srv = loop {
-        match server::Server::start(config.clone(), server::script_engine()).await {
-            Ok(s) => break s,
-            Err(e) if tries < 50 => {
-                tries += 1;
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("{e}"),
-        }
-    };
+    let srv = start_node("127.0.0.1", port, &format!("n{port}")).await;
     let rpc = Rpc::new(Credential::from_secret(SECRET));
     rpc.register("__cluster_sum", |args| async move {
         let mut total = 0;
