@@ -1,11 +1,10 @@
 //! The catalog state machine: commands apply deterministically, invalid ones change nothing,
 //! and every applied command is durable (reopening the file gives the same state).
 
-use std::path::PathBuf;
+mod common;
 
-use cluster::catalog::{
-    Catalog, ColumnMeta, LevelMeta, MetaCommand, MetaResponse, NewChunk, State, TableMeta, TxnState,
-};
+use cluster::catalog::{Catalog, ColumnMeta, MetaCommand, MetaResponse, NewChunk, State, TxnState};
+use common::{create_db_meta, create_table, fresh_dir};
 
 fn nc(path: &str, id: &str) -> NewChunk {
     NewChunk {
@@ -16,53 +15,10 @@ fn nc(path: &str, id: &str) -> NewChunk {
     }
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let p = std::env::temp_dir().join(format!("porpoise-{}-{}-{}", tag, std::process::id(), nanos));
-    std::fs::create_dir_all(&p).unwrap();
-    p
-}
-
-fn create_db(path: &str) -> MetaCommand {
-    MetaCommand::CreateDatabase {
-        path: path.into(),
-        levels: vec![LevelMeta {
-            ptype: 1,
-            scheme: vec![1, 2, 3],
-        }],
-        engine: "OLAP".into(),
-        atomic: "TRANS".into(),
-        chunk_granularity: "TABLE".into(),
-    }
-}
-
-fn create_table(db: &str, name: &str) -> MetaCommand {
-    MetaCommand::CreateTable {
-        db: db.into(),
-        table: TableMeta {
-            name: name.into(),
-            id: String::new(),
-            columns: vec![ColumnMeta {
-                name: "id".into(),
-                ty: 4,
-                scale: 0,
-                array: false,
-                compress: "lz4".into(),
-            }],
-            partition_columns: vec!["id".into()],
-            sort_columns: vec![],
-            keep_duplicates: "ALL".into(),
-        },
-    }
-}
-
 fn script() -> Vec<MetaCommand> {
     vec![
-        create_db("dfs://a"),
-        create_table("dfs://a", "pt"),
+        create_db_meta("dfs://a"),
+        create_table("dfs://a", "pt", 4),
         MetaCommand::CreateChunks {
             db: "dfs://a".into(),
             chunks: vec![nc("/1", "c1"), nc("/2", "c2")],
@@ -98,7 +54,7 @@ fn script() -> Vec<MetaCommand> {
                 compress: "lz4".into(),
             }],
         },
-        create_db("dfs://b"),
+        create_db_meta("dfs://b"),
     ]
 }
 
@@ -127,8 +83,8 @@ fn invalid_commands_change_nothing() {
         s.apply(&c).unwrap();
     }
     let before = s.clone();
-    assert!(s.apply(&create_db("dfs://a")).is_err());
-    assert!(s.apply(&create_table("dfs://a", "PT2")).is_err());
+    assert!(s.apply(&create_db_meta("dfs://a")).is_err());
+    assert!(s.apply(&create_table("dfs://a", "PT2", 4)).is_err());
     assert!(s
         .apply(&MetaCommand::Commit {
             tid: 9,
@@ -189,7 +145,7 @@ fn drops_report_removed_tablets() {
 
 #[test]
 fn persists_and_reopens() {
-    let dir = temp_dir("catalog");
+    let dir = fresh_dir("catalog");
     let file = dir.join("catalog.redb");
     let expected = {
         let mut cat = Catalog::open(&file).unwrap();
@@ -201,8 +157,8 @@ fn persists_and_reopens() {
             name: "pt2".into(),
         })
         .unwrap();
-        cat.apply(&create_table("dfs://a", "again")).unwrap();
-        assert!(cat.apply(&create_db("dfs://b")).is_err());
+        cat.apply(&create_table("dfs://a", "again", 4)).unwrap();
+        assert!(cat.apply(&create_db_meta("dfs://b")).is_err());
         cat.state().clone()
     };
     let cat = Catalog::open(&file).unwrap();
@@ -283,8 +239,8 @@ fn chunks_record_replicas_and_their_versions() {
 #[test]
 fn cluster_transactions_commit_abort_and_fence() {
     let mut s = State::default();
-    s.apply(&create_db("dfs://t")).unwrap();
-    s.apply(&create_table("dfs://t", "pt")).unwrap();
+    s.apply(&create_db_meta("dfs://t")).unwrap();
+    s.apply(&create_table("dfs://t", "pt", 4)).unwrap();
     let mut c = nc("/1", "c1");
     c.replicas = vec!["dn1".into(), "dn2".into()];
     s.apply(&MetaCommand::CreateChunks {
@@ -369,7 +325,7 @@ fn cluster_transactions_commit_abort_and_fence() {
 #[test]
 fn set_scheme_if_compares_the_current_scheme() {
     let mut s = State::default();
-    s.apply(&create_db("dfs://t")).unwrap();
+    s.apply(&create_db_meta("dfs://t")).unwrap();
     let set = |expect: Vec<u8>, scheme: Vec<u8>| MetaCommand::SetSchemeIf {
         db: "dfs://t".into(),
         level: 0,
@@ -389,8 +345,8 @@ fn set_scheme_if_compares_the_current_scheme() {
 fn commit_txn_refuses_when_another_transaction_changed_a_tablet() {
     use cluster::catalog::TABLET_EXISTS;
     let mut s = State::default();
-    s.apply(&create_db("dfs://t")).unwrap();
-    s.apply(&create_table("dfs://t", "pt")).unwrap();
+    s.apply(&create_db_meta("dfs://t")).unwrap();
+    s.apply(&create_table("dfs://t", "pt", 4)).unwrap();
     let mut c = nc("/1", "c1");
     c.replicas = vec!["dn1".into()];
     s.apply(&MetaCommand::CreateChunks {

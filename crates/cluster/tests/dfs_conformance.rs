@@ -3,27 +3,22 @@
 //! output with DolphinDB's, as `crates/script/tests/conformance.rs` does for the other files
 //! (`tests/dos_runner.rs` has the format).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cluster::dfs::{DfsConfig, LocalDfs};
 use cluster::store::MemStore;
+use common::fresh_dir;
 use script::{LocalHost, Session};
 
 #[path = "../../../tests/dos_runner.rs"]
 mod dos_runner;
 
-fn temp_dir(tag: &str) -> PathBuf {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let p = std::env::temp_dir().join(format!("porpoise-{}-{}-{}", tag, std::process::id(), n));
-    std::fs::create_dir_all(&p).unwrap();
-    p
-}
-
 /// A session over a fresh DFS in its own directory.
 fn dfs_session() -> Result<(Session, Option<PathBuf>), String> {
-    let dir = temp_dir("dfs-case");
+    let dir = fresh_dir("dfs-case");
     // The real chunk store (no background threads); DFS_MEMSTORE=1 uses the in-memory one.
     let dfs = if std::env::var("DFS_MEMSTORE").is_ok() {
         LocalDfs::open(

@@ -1,22 +1,15 @@
 //! LocalDfs over the real chunk store: data and metadata come back after the node reopens its
 //! directory, and the store and catalog are reconciled on open.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::sync::Arc;
 
 use cluster::dfs::{DfsConfig, LocalDfs};
+use common::fresh_dir;
 use script::{LocalHost, Session};
 use value::Value;
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let p = std::env::temp_dir().join(format!("porpoise-{}-{}-{}", tag, std::process::id(), nanos));
-    std::fs::create_dir_all(&p).unwrap();
-    p
-}
 
 fn session(dir: &Path) -> Session {
     let cfg = storage::StoreConfig {
@@ -33,7 +26,7 @@ fn run(s: &mut Session, script: &str) -> Option<Value> {
 
 #[test]
 fn data_survives_reopen() {
-    let dir = temp_dir("localdfs");
+    let dir = fresh_dir("localdfs");
     {
         let mut s = session(&dir);
         run(
@@ -63,7 +56,7 @@ fn data_survives_reopen() {
 /// past the size bound, other values untouched.
 #[test]
 fn a_table_handle_reaches_a_client_as_its_rows_within_a_bound() {
-    let dir = temp_dir("localdfs-client");
+    let dir = fresh_dir("localdfs-client");
     let mut s = session(&dir);
     run(
         &mut s,

@@ -5,11 +5,13 @@
 //! compared: same columns, types and values (doubles to 1e-9 relative, since sums add up in
 //! another order).
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use cluster::dfs::{DfsConfig, LocalDfs};
+use common::fresh_dir;
 use script::dfs::{
     ColumnPredicate, ColumnSpec, CreateTable, DatabaseSpec, Dfs, DfsTableInfo, Mapped,
     PartitionSelector, ScanPlan,
@@ -171,16 +173,6 @@ impl Dfs for Replicas {
     fn tablets(&self, db: &str) -> SResult<Table> {
         self.0.tablets(db)
     }
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let p = std::env::temp_dir().join(format!("porpoise-{}-{}-{}", tag, std::process::id(), nanos));
-    std::fs::create_dir_all(&p).unwrap();
-    p
 }
 
 struct Rng(u64);
@@ -348,7 +340,7 @@ fn same(a: &Value, b: &Value) -> Result<(), String> {
 
 #[test]
 fn every_query_shape_matches_memory() {
-    let dir = temp_dir("mapreduce");
+    let dir = fresh_dir("mapreduce");
     let cfg = storage::StoreConfig {
         background: false,
         data_sync: false,

@@ -6,20 +6,16 @@
 //!
 //! Prints one line per query with both times and checks that both give the same result.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use cluster::dfs::{DfsConfig, LocalDfs};
+use common::fresh_dir;
 use script::dfs::{ColumnPredicate, Dfs, PredicateOp};
 use script::{LocalHost, Session};
 use value::{DataType, Table, Value, Vector};
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("porpoise-{}-{}", tag, std::process::id()));
-    std::fs::create_dir_all(&p).unwrap();
-    p
-}
 
 struct Rng(u64);
 
@@ -163,7 +159,7 @@ fn taq_queries_before_and_after() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(5_000_000);
-    let dir = temp_dir("mrbench");
+    let dir = fresh_dir("mrbench");
     let cfg = storage::StoreConfig {
         data_sync: false,
         ..storage::StoreConfig::default()

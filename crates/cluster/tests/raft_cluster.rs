@@ -6,51 +6,22 @@
 //! proposals continue, the old leader rejoins and catches up, a minority can't commit, and a
 //! leader without quorum fails fast. It prints the measured failover time.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cluster::catalog::{LevelMeta, MetaCommand};
 use cluster::controller::{
     propose_remote, Controller, ControllerConfig, ProposeError, DEFAULT_ELECTION_TICK,
 };
 use cluster::raft::state::Command;
 use cluster::raft::ControllerSite;
 use cluster::rpc::{CallOptions, Credential, Rpc, RpcError, CLUSTER_USER};
+use common::{create_db, free_port, start_node, temp_dir};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SECRET: &str = "raft-cluster-test-secret";
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!(
-        "porpoise-raftc-{}-{}-{}",
-        tag,
-        std::process::id(),
-        nanos
-    ))
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-fn create_db(path: &str) -> Command {
-    Command::Meta(MetaCommand::CreateDatabase {
-        path: path.into(),
-        levels: vec![LevelMeta {
-            ptype: 1,
-            scheme: vec![1, 2, 3],
-        }],
-        engine: "OLAP".into(),
-        atomic: "TRANS".into(),
-        chunk_granularity: "TABLE".into(),
-    })
-}
 
 struct Member {
     site: ControllerSite,
@@ -70,28 +41,7 @@ impl Member {
     }
 
     async fn start(&mut self, peers: &[ControllerSite]) {
-        let config = server::Config {
-            local_site: server::Site {
-                host: self.site.host.clone(),
-                port: self.site.port,
-                alias: self.site.alias.clone(),
-            },
-            worker_num: 1,
-            ..server::Config::default()
-        };
-        // The port may take a moment to be free again after a stop.
-        let mut tries = 0;
-        let srv = loop {
-            match server::Server::start(config.clone(), server::script_engine()).await {
-                Ok(s) => break s,
-                Err(e) if tries < 50 => {
-                    tries += 1;
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("bind {}: {e}", self.site.port),
-            }
-        };
+        let srv = start_node(&self.site.host, self.site.port, &self.site.alias).await;
         let rpc = Rpc::new(Credential::from_secret(SECRET));
         let _ = srv.node().rpc.set(rpc.clone());
         let cfg = ControllerConfig {
@@ -130,6 +80,31 @@ impl Member {
             s.shutdown().await;
         }
     }
+}
+
+/// Three controllers `<prefix>1..3` on free ports, their files under `root`, started.
+async fn start_group(
+    root: &std::path::Path,
+    prefix: &str,
+    snapshot_every: u64,
+) -> (Vec<ControllerSite>, Vec<Member>) {
+    let peers: Vec<ControllerSite> = (1..=3)
+        .map(|i| ControllerSite::new("127.0.0.1", free_port(), &format!("{prefix}{i}")))
+        .collect();
+    let mut members: Vec<Member> = peers
+        .iter()
+        .map(|s| Member {
+            site: s.clone(),
+            snapshot_every,
+            dir: root.join(&s.alias).join("raft"),
+            server: None,
+            ctl: None,
+        })
+        .collect();
+    for m in members.iter_mut() {
+        m.start(&peers).await;
+    }
+    (peers, members)
 }
 
 /// The member that leads, as every running member agrees, within `timeout`.
@@ -228,22 +203,12 @@ async fn read_status(s: &mut tokio::net::TcpStream) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_controllers_elect_fail_over_rejoin_and_refuse_without_quorum() {
     let root = temp_dir("group");
-    let peers: Vec<ControllerSite> = (1..=3)
-        .map(|i| ControllerSite::new("127.0.0.1", free_port(), &format!("controller{i}")))
-        .collect();
-    let mut members: Vec<Member> = peers
-        .iter()
-        .map(|s| Member {
-            site: s.clone(),
-            snapshot_every: cluster::controller::SNAPSHOT_EVERY_LOGS,
-            dir: root.join(&s.alias).join("raft"),
-            server: None,
-            ctl: None,
-        })
-        .collect();
-    for m in members.iter_mut() {
-        m.start(&peers).await;
-    }
+    let (peers, mut members) = start_group(
+        &root,
+        "controller",
+        cluster::controller::SNAPSHOT_EVERY_LOGS,
+    )
+    .await;
     let timing = members[0].ctl().timing();
     assert_eq!(timing.election_timeout_ms, 1000);
 
@@ -577,23 +542,8 @@ const SNAPSHOT_EVERY: u64 = 50;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lagging_controller_catches_up_by_snapshot_and_a_full_stop_keeps_everything() {
     let root = temp_dir("snap");
-    let peers: Vec<ControllerSite> = (1..=3)
-        .map(|i| ControllerSite::new("127.0.0.1", free_port(), &format!("ctl{i}")))
-        .collect();
-    let mut members: Vec<Member> = peers
-        .iter()
-        .map(|s| Member {
-            site: s.clone(),
-            // Small, so that a few hundred entries give snapshots and purged logs.
-            snapshot_every: SNAPSHOT_EVERY,
-            dir: root.join(&s.alias).join("raft"),
-            server: None,
-            ctl: None,
-        })
-        .collect();
-    for m in members.iter_mut() {
-        m.start(&peers).await;
-    }
+    // Small, so that a few hundred entries give snapshots and purged logs.
+    let (peers, mut members) = start_group(&root, "ctl", SNAPSHOT_EVERY).await;
     let leader = agreed_leader(&members, Duration::from_secs(15))
         .await
         .unwrap();

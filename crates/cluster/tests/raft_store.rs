@@ -1,30 +1,16 @@
 //! openraft's storage test suite against the controllers' redb log store and state machine,
 //! plus reopen checks: what was written is what a restart reads.
 
+mod common;
+
 use std::path::PathBuf;
 
-use cluster::catalog::{LevelMeta, MetaCommand};
 use cluster::raft::state::{AclCommand, Command, ControllerState, NodeEntry, Reply, Response};
 use cluster::raft::store::{self, LogStore, StateMachine};
 use cluster::raft::TypeConfig;
+use common::{create_db, temp_dir};
 use openraft::testing::{StoreBuilder, Suite};
 use openraft::StorageError;
-
-fn temp_dir(tag: &str) -> PathBuf {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!(
-        "porpoise-raft-{}-{}-{}-{}",
-        tag,
-        std::process::id(),
-        nanos,
-        n
-    ))
-}
 
 struct Dir(PathBuf);
 
@@ -51,19 +37,6 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, Dir> for Builder {
 #[test]
 fn openraft_storage_suite_passes() {
     Suite::test_all(Builder).unwrap();
-}
-
-fn create_db(path: &str) -> Command {
-    Command::Meta(MetaCommand::CreateDatabase {
-        path: path.into(),
-        levels: vec![LevelMeta {
-            ptype: 1,
-            scheme: vec![1, 2, 3],
-        }],
-        engine: "OLAP".into(),
-        atomic: "TRANS".into(),
-        chunk_granularity: "TABLE".into(),
-    })
 }
 
 fn node(alias: &str, port: u16, mode: &str) -> NodeEntry {

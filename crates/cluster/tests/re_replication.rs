@@ -1,13 +1,16 @@
 //! `dfsRecoveryWaitTime`: which replicas the leader rebuilds elsewhere when a data node stays
 //! down, and the catalog's `MoveReplica`.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use cluster::catalog::{LevelMeta, MetaCommand, NewChunk};
+use cluster::catalog::{MetaCommand, NewChunk};
 use cluster::placement::Policy;
 use cluster::raft::state::{Command, ControllerState, NodeEntry};
 use cluster::replica::leader::{moves, recovery_wait};
+use common::create_db_scheme;
 
 fn node(alias: &str, host: &str) -> NodeEntry {
     NodeEntry {
@@ -36,19 +39,7 @@ fn state() -> ControllerState {
     })
     .0
     .unwrap();
-    meta(
-        &mut s,
-        MetaCommand::CreateDatabase {
-            path: "dfs://d".into(),
-            levels: vec![LevelMeta {
-                ptype: 1,
-                scheme: vec![],
-            }],
-            engine: "OLAP".into(),
-            atomic: "TRANS".into(),
-            chunk_granularity: "TABLE".into(),
-        },
-    );
+    meta(&mut s, create_db_scheme("dfs://d", vec![]));
     let chunk = |p: &str, id: &str, r: [&str; 2]| NewChunk {
         path: p.into(),
         id: id.into(),

@@ -5,13 +5,12 @@
 //! the catalog as an entry node's own TIDs are; a later commit is refused).
 //! One controller behind a real node listener; the replica's store in memory.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use cluster::catalog::{
-    ColumnMeta, LevelMeta, MetaCommand, MetaResponse, NewChunk, TableMeta, TxnState,
-};
+use cluster::catalog::{MetaCommand, MetaResponse, NewChunk, TxnState};
 use cluster::controller::{Controller, ControllerConfig};
 use cluster::membership::service::{ClusterService, ServiceSettings};
 use cluster::raft::state::{Command, NodeEntry, Reply};
@@ -19,23 +18,11 @@ use cluster::raft::ControllerSite;
 use cluster::replica::{holder, leader, Holder, Link};
 use cluster::rpc::{Credential, Rpc};
 use cluster::store::{MemStore, Store, TabletSchema, Write, WriteKind};
+use common::{create_db_scheme, create_table, free_port, temp_dir};
 use script::dfs::ColumnSpec;
 use value::{DataType, Table, Vector};
 
 const SECRET: &str = "replica-in-doubt-test";
-
-fn temp_dir() -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!("porpoise-indoubt-{}-{nanos}", std::process::id()))
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 async fn propose(ctl: &Controller, cmd: MetaCommand) -> MetaResponse {
     match ctl.propose(Command::Meta(cmd)).await.unwrap() {
@@ -87,7 +74,7 @@ async fn in_doubt_transactions_resolve_with_the_catalog() {
         .unwrap();
     let rpc = Rpc::new(Credential::from_secret(SECRET));
     let _ = srv.node().rpc.set(rpc.clone());
-    let dir = temp_dir();
+    let dir = temp_dir("indoubt");
     let mut cfg = ControllerConfig::single(site.clone(), dir.clone());
     cfg.seed_nodes = vec![NodeEntry {
         alias: "dn1".into(),
@@ -107,41 +94,8 @@ async fn in_doubt_transactions_resolve_with_the_catalog() {
     let svc = ClusterService::start(ctl.clone(), rpc.clone(), ServiceSettings::default());
     leader::serve(&svc, &rpc, Arc::new(|_: &str| None));
 
-    propose(
-        &ctl,
-        MetaCommand::CreateDatabase {
-            path: "dfs://d".into(),
-            levels: vec![LevelMeta {
-                ptype: 1,
-                scheme: vec![],
-            }],
-            engine: "OLAP".into(),
-            atomic: "TRANS".into(),
-            chunk_granularity: "TABLE".into(),
-        },
-    )
-    .await;
-    propose(
-        &ctl,
-        MetaCommand::CreateTable {
-            db: "dfs://d".into(),
-            table: TableMeta {
-                name: "pt".into(),
-                id: String::new(),
-                columns: vec![ColumnMeta {
-                    name: "id".into(),
-                    ty: DataType::Long.code(),
-                    scale: 0,
-                    array: false,
-                    compress: "lz4".into(),
-                }],
-                partition_columns: vec!["id".into()],
-                sort_columns: vec![],
-                keep_duplicates: "ALL".into(),
-            },
-        },
-    )
-    .await;
+    propose(&ctl, create_db_scheme("dfs://d", vec![])).await;
+    propose(&ctl, create_table("dfs://d", "pt", DataType::Long.code())).await;
     propose(
         &ctl,
         MetaCommand::CreateChunks {

@@ -1,41 +1,19 @@
 //! Internal calls over a real node listener: results and remote errors come back as they are,
 //! failures are bounded in time, and a pooled connection to a node that restarted is not used.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cluster::rpc::{CallOptions, Credential, Rpc, RpcError};
+use common::{free_port, start_node};
 use value::Value;
 
 const SECRET: &str = "rpc-test-secret";
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 async fn node(port: u16) -> (server::Server, Arc<Rpc>) {
-    let config = server::Config {
-        local_site: server::Site {
-            host: "127.0.0.1".into(),
-            port,
-            alias: format!("n{port}"),
-        },
-        worker_num: 1,
-        ..server::Config::default()
-    };
-    let mut tries = 0;
-    let srv = loop {
-        match server::Server::start(config.clone(), server::script_engine()).await {
-            Ok(s) => break s,
-            Err(e) if tries < 50 => {
-                tries += 1;
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("{e}"),
-        }
-    };
+    let srv = start_node("127.0.0.1", port, &format!("n{port}")).await;
     let rpc = Rpc::new(Credential::from_secret(SECRET));
     rpc.register("__cluster_sum", |args| async move {
         let mut total = 0;

@@ -9,101 +9,24 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
+use common::layout::Cluster;
 use common::*;
 
 const UP: Duration = Duration::from_secs(60);
 
-struct Ports {
-    controller: u16,
-    data: [u16; 3],
-    compute: u16,
-}
+/// controller.cfg's lines after its localSite, and cluster.cfg.
+const CONTROLLER_CFG: &str = "localExecutors=2\nworkerNum=2\ndfsReplicationFactor=2\n\
+    dfsReplicaReliabilityLevel=0\ndataSync=0\ndfsChunkNodeHeartBeatTimeout=2\n";
+const CLUSTER_CFG: &str = "workerNum=2\nlocalExecutors=2\ndataSync=0\nmaxMemSize=2\n";
 
-fn write_cfg(dir: &Path, p: &Ports) {
-    let cfg = dir.join("config");
-    std::fs::create_dir_all(&cfg).unwrap();
-    std::fs::write(
-        cfg.join("controller.cfg"),
-        format!(
-            "mode=controller\nlocalSite=127.0.0.1:{}:master\nlocalExecutors=2\nworkerNum=2\n\
-             dfsReplicationFactor=2\ndfsReplicaReliabilityLevel=0\ndataSync=0\n\
-             dfsChunkNodeHeartBeatTimeout=2\n",
-            p.controller
-        ),
-    )
-    .unwrap();
-    let mut nodes = String::from("localSite,mode\n");
-    for (i, port) in p.data.iter().enumerate() {
-        nodes.push_str(&format!("127.0.0.1:{port}:dn{},datanode\n", i + 1));
-    }
-    nodes.push_str(&format!("127.0.0.1:{}:cn1,computenode\n", p.compute));
-    std::fs::write(cfg.join("cluster.nodes"), nodes).unwrap();
-    std::fs::write(
-        cfg.join("cluster.cfg"),
-        "workerNum=2\nlocalExecutors=2\ndataSync=0\nmaxMemSize=2\n",
-    )
-    .unwrap();
-}
-
-fn controller(dir: &Path) -> Proc {
-    Proc::spawn(
-        "controller",
-        dir,
-        &[
-            "-console",
-            "0",
-            "-mode",
-            "controller",
-            "-home",
-            "data",
-            "-config",
-            "config/controller.cfg",
-            "-logFile",
-            "log/controller.log",
-            "-nodesFile",
-            "config/cluster.nodes",
-            "-clusterConfig",
-            "config/cluster.cfg",
-        ],
-    )
-}
-
-fn worker(dir: &Path, mode: &str, alias: &str, port: u16, controller: u16) -> Proc {
-    let site = format!("127.0.0.1:{port}:{alias}");
-    let ctl = format!("127.0.0.1:{controller}:master");
-    let log = format!("log/{alias}.log");
-    Proc::spawn(
-        alias,
-        dir,
-        &[
-            "-console",
-            "0",
-            "-mode",
-            mode,
-            "-home",
-            "data",
-            "-localSite",
-            &site,
-            "-logFile",
-            &log,
-            "-clusterConfig",
-            "config/cluster.cfg",
-            "-nodesFile",
-            "config/cluster.nodes",
-            "-controllerSite",
-            &ctl,
-        ],
-    )
-}
-
-async fn scalar(port: u16, script: &str) -> Result<String, String> {
-    run(port, script)
-        .await?
-        .map(|v| v.to_string())
-        .ok_or_else(|| "no result".to_string())
+/// The cluster of these tests: three data nodes with dfsReplicationFactor=2 and `compute`
+/// compute nodes, up.
+async fn cluster(tag: &str, salt: u32, compute: usize) -> Cluster {
+    let c = Cluster::start(tag, salt, 3, compute, CONTROLLER_CFG, CLUSTER_CFG);
+    c.wait_up(UP).await;
+    c
 }
 
 /// `getClusterChunksStatus()` through `port`: (state, replicaCount) per chunk.
@@ -119,6 +42,25 @@ async fn chunk_states(port: u16) -> Result<Vec<(String, String)>, String> {
 
 const COUNT: &str = "exec count(*) from loadTable('dfs://repl', 'pt')";
 const SUM: &str = "exec sum(qty) from loadTable('dfs://repl', 'pt')";
+
+/// COUNT and SUM through each of `ports` are `rows` and `total`.
+async fn count_and_sum(ports: &[u16], rows: i64, total: i64) {
+    for &port in ports {
+        let count = scalar(port, COUNT).await.unwrap();
+        assert_eq!(count, rows.to_string(), "count on {port}");
+        assert_eq!(
+            scalar(port, SUM).await.unwrap(),
+            total.to_string(),
+            "sum on {port}"
+        );
+    }
+}
+
+/// The rows of `dfs://repl` on `date`, counted through `port`.
+async fn rows_on(port: u16, date: &str) -> i64 {
+    let q = format!("exec count(*) from loadTable('dfs://repl', 'pt') where date = {date}");
+    scalar(port, &q).await.unwrap().parse().unwrap()
+}
 
 /// Appends `n` rows on `days` dates starting at day `first`, qty = base + i.
 fn append_script(first: i32, days: i32, n: i32, base: i64) -> String {
@@ -198,30 +140,8 @@ fn sum_of(base: i64, n: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicated_writes_reads_failover_and_recovery() {
-    let off = free_offset(&[8900, 8711, 8712, 8713, 8714], 11);
-    let p = Ports {
-        controller: 8900 + off,
-        data: [8711 + off, 8712 + off, 8713 + off],
-        compute: 8714 + off,
-    };
-    let dir = temp_dir("cluster-dfs");
-    write_cfg(&dir, &p);
-    let _ctl = controller(&dir);
-    let mut dn: Vec<Option<Proc>> = (0..3)
-        .map(|i| {
-            Some(worker(
-                &dir,
-                "datanode",
-                &format!("dn{}", i + 1),
-                p.data[i],
-                p.controller,
-            ))
-        })
-        .collect();
-    let _cn = worker(&dir, "computenode", "cn1", p.compute, p.controller);
-    for alias in ["dn1", "dn2", "dn3", "cn1"] {
-        wait_for(&format!("{alias} up"), UP, || is_up(p.controller, alias)).await;
-    }
+    let mut p = cluster("cluster-dfs", 11, 1).await;
+    let cn = p.compute[0];
 
     // DDL through dn1.
     scalar(
@@ -233,7 +153,7 @@ async fn replicated_writes_reads_failover_and_recovery() {
     .await
     .unwrap();
     // Every node sees it.
-    for port in [p.data[1], p.data[2], p.compute] {
+    for port in [p.data[1], p.data[2], cn] {
         let r = scalar(port, "existsTable('dfs://repl', 'pt')")
             .await
             .unwrap();
@@ -248,20 +168,9 @@ async fn replicated_writes_reads_failover_and_recovery() {
         .unwrap();
     let mut rows = 1500i64;
     let mut total = sum_of(0, 1000) + sum_of(10_000, 500);
-    for port in [p.data[2], p.compute, p.data[0]] {
-        assert_eq!(
-            scalar(port, COUNT).await.unwrap(),
-            rows.to_string(),
-            "count on {port}"
-        );
-        assert_eq!(
-            scalar(port, SUM).await.unwrap(),
-            total.to_string(),
-            "sum on {port}"
-        );
-    }
+    count_and_sum(&[p.data[2], cn, p.data[0]], rows, total).await;
     let by_date = run(
-        p.compute,
+        cn,
         "select count(*) as n from loadTable('dfs://repl', 'pt') group by date",
     )
     .await
@@ -280,7 +189,7 @@ async fn replicated_writes_reads_failover_and_recovery() {
         rows_of(0, 5, 1000, 0),
         rows_of(2, 3, 500, 10_000)
     );
-    for port in [p.compute, p.data[0]] {
+    for port in [cn, p.data[0]] {
         filtered_same_as_in_memory(port, &mem).await;
     }
     let dbs = scalar(p.data[2], "getClusterDFSDatabases()").await.unwrap();
@@ -305,7 +214,7 @@ async fn replicated_writes_reads_failover_and_recovery() {
     .await
     .unwrap();
     // take(0 1 2 3, 300) sums to 450 cells 0..449.
-    for port in [p.data[2], p.compute] {
+    for port in [p.data[2], cn] {
         let got = scalar(
             port,
             "r = select sum(rowSum(v)) as s, sum(rowCount(v)) as c, count(*) as n \
@@ -340,7 +249,7 @@ async fn replicated_writes_reads_failover_and_recovery() {
     let race_total: i64 = (0..8)
         .map(|b| sum_of(b * 100, 20) + sum_of(1_000_000 + b * 100, 20))
         .sum();
-    for port in [p.data[2], p.compute] {
+    for port in [p.data[2], cn] {
         let n = scalar(port, "exec count(*) from loadTable('dfs://race', 'pt')")
             .await
             .unwrap();
@@ -352,23 +261,10 @@ async fn replicated_writes_reads_failover_and_recovery() {
     }
 
     // SIGKILL dn3: every chunk still has a live replica; queries see every row at once.
-    let mut dead = dn[2].take().unwrap();
-    dead.signal(libc::SIGKILL);
-    dead.wait_exit(Duration::from_secs(10)).expect("dn3 exits");
-    for port in [p.data[0], p.data[1], p.compute] {
-        assert_eq!(
-            scalar(port, COUNT).await.unwrap(),
-            rows.to_string(),
-            "count on {port}"
-        );
-        assert_eq!(
-            scalar(port, SUM).await.unwrap(),
-            total.to_string(),
-            "sum on {port}"
-        );
-    }
+    p.kill_data_node(2);
+    count_and_sum(&[p.data[0], p.data[1], cn], rows, total).await;
     // Before the controller notices, reads sent to dn3 fail and go to the other replica.
-    for port in [p.compute, p.data[1]] {
+    for port in [cn, p.data[1]] {
         filtered_same_as_in_memory(port, &mem).await;
     }
     // Writes go on at once: dn3 can't be reached, so it takes no part (its replicas fall behind).
@@ -385,18 +281,7 @@ async fn replicated_writes_reads_failover_and_recovery() {
         .unwrap();
     rows += 100;
     total += sum_of(50_000, 100);
-    for port in [p.data[1], p.compute] {
-        assert_eq!(
-            scalar(port, COUNT).await.unwrap(),
-            rows.to_string(),
-            "count on {port}"
-        );
-        assert_eq!(
-            scalar(port, SUM).await.unwrap(),
-            total.to_string(),
-            "sum on {port}"
-        );
-    }
+    count_and_sum(&[p.data[1], cn], rows, total).await;
     let states = chunk_states(p.data[1]).await.unwrap();
     assert!(
         states.iter().any(|(s, _)| s == "RECOVERING"),
@@ -404,7 +289,7 @@ async fn replicated_writes_reads_failover_and_recovery() {
     );
 
     // dn3 comes back: its stale replicas are copied from the others, every chunk COMPLETE.
-    dn[2] = Some(worker(&dir, "datanode", "dn3", p.data[2], p.controller));
+    p.start_data_node(2);
     wait_for("dn3 up again", UP, || is_up(p.controller, "dn3")).await;
     wait_for("every chunk COMPLETE", UP, || async {
         chunk_states(p.controller)
@@ -414,21 +299,13 @@ async fn replicated_writes_reads_failover_and_recovery() {
     })
     .await;
     // dn3 reads its own replicas first: they hold every row.
-    assert_eq!(scalar(p.data[2], COUNT).await.unwrap(), rows.to_string());
-    assert_eq!(scalar(p.data[2], SUM).await.unwrap(), total.to_string());
+    count_and_sum(&[p.data[2]], rows, total).await;
     let held = run(p.data[2], "getAllChunks()").await.unwrap().unwrap();
     assert!(!column(&held, "chunkId").is_empty(), "dn3 holds replicas");
 
     // DML through one node, seen from the others: update, delete, truncate and write again
     // (the rows from before the truncate never come back on any replica).
-    let day1: i64 = scalar(
-        p.data[0],
-        "exec count(*) from loadTable('dfs://repl', 'pt') where date = 2024.01.01",
-    )
-    .await
-    .unwrap()
-    .parse()
-    .unwrap();
+    let day1 = rows_on(p.data[0], "2024.01.01").await;
     scalar(
         p.data[2],
         "pt = loadTable('dfs://repl', 'pt'); update pt set qty = qty + 1 where date = 2024.01.01; 1",
@@ -436,15 +313,8 @@ async fn replicated_writes_reads_failover_and_recovery() {
     .await
     .unwrap();
     total += day1;
-    assert_eq!(scalar(p.compute, SUM).await.unwrap(), total.to_string());
-    let day2: i64 = scalar(
-        p.data[1],
-        "exec count(*) from loadTable('dfs://repl', 'pt') where date = 2024.01.02",
-    )
-    .await
-    .unwrap()
-    .parse()
-    .unwrap();
+    assert_eq!(scalar(cn, SUM).await.unwrap(), total.to_string());
+    let day2 = rows_on(p.data[1], "2024.01.02").await;
     scalar(
         p.data[0],
         "pt = loadTable('dfs://repl', 'pt'); delete from pt where date = 2024.01.02; 1",
@@ -460,13 +330,7 @@ async fn replicated_writes_reads_failover_and_recovery() {
     scalar(p.data[2], &append_script(0, 5, 10, 0))
         .await
         .unwrap();
-    for port in [p.data[0], p.data[1], p.data[2], p.compute] {
-        assert_eq!(scalar(port, COUNT).await.unwrap(), "10", "count on {port}");
-        assert_eq!(scalar(port, SUM).await.unwrap(), "45", "sum on {port}");
-    }
-    if std::env::var_os("PORPOISE_KEEP").is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    count_and_sum(&[p.data[0], p.data[1], p.data[2], cn], 10, 45).await;
 }
 
 /// A data node killed (SIGKILL) and started again while a client appends numbered batches
@@ -477,23 +341,7 @@ async fn replicated_writes_reads_failover_and_recovery() {
 async fn data_node_killed_under_writes_and_reads() {
     use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
     use std::sync::Arc;
-    let off = free_offset(&[8900, 8711, 8712, 8713, 8714], 17);
-    let p = Ports {
-        controller: 8900 + off,
-        data: [8711 + off, 8712 + off, 8713 + off],
-        compute: 8714 + off,
-    };
-    let dir = temp_dir("cluster-dfs-load");
-    write_cfg(&dir, &p);
-    let _ctl = controller(&dir);
-    let mut dn3 = Some(worker(&dir, "datanode", "dn3", p.data[2], p.controller));
-    let _dn = [
-        worker(&dir, "datanode", "dn1", p.data[0], p.controller),
-        worker(&dir, "datanode", "dn2", p.data[1], p.controller),
-    ];
-    for alias in ["dn1", "dn2", "dn3"] {
-        wait_for(&format!("{alias} up"), UP, || is_up(p.controller, alias)).await;
-    }
+    let mut p = cluster("cluster-dfs-load", 17, 0).await;
     scalar(
         p.data[0],
         "db = database('dfs://load', HASH, [LONG, 6]); \
@@ -552,13 +400,11 @@ async fn data_node_killed_under_writes_and_reads() {
         }
         batch += 1;
         if acked.len() == 20 && !killed {
-            let mut d = dn3.take().unwrap();
-            d.signal(libc::SIGKILL);
-            d.wait_exit(Duration::from_secs(10)).expect("dn3 exits");
+            p.kill_data_node(2);
             killed = true;
         }
         if acked.len() == 40 && !restarted {
-            dn3 = Some(worker(&dir, "datanode", "dn3", p.data[2], p.controller));
+            p.start_data_node(2);
             restarted = true;
         }
     }
@@ -597,9 +443,6 @@ async fn data_node_killed_under_writes_and_reads() {
             assert_eq!(*n, ROWS, "batch {b} is not whole on {port}");
         }
     }
-    if std::env::var_os("PORPOISE_KEEP").is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 }
 
 /// Figures, not a check (`cargo test -p porpoise --test cluster_dfs pushdown_figures --
@@ -609,30 +452,8 @@ async fn data_node_killed_under_writes_and_reads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn pushdown_figures() {
-    let off = free_offset(&[8900, 8711, 8712, 8713, 8714], 23);
-    let p = Ports {
-        controller: 8900 + off,
-        data: [8711 + off, 8712 + off, 8713 + off],
-        compute: 8714 + off,
-    };
-    let dir = temp_dir("cluster-dfs-figures");
-    write_cfg(&dir, &p);
-    let _ctl = controller(&dir);
-    let _dn: Vec<Proc> = (0..3)
-        .map(|i| {
-            worker(
-                &dir,
-                "datanode",
-                &format!("dn{}", i + 1),
-                p.data[i],
-                p.controller,
-            )
-        })
-        .collect();
-    let _cn = worker(&dir, "computenode", "cn1", p.compute, p.controller);
-    for alias in ["dn1", "dn2", "dn3", "cn1"] {
-        wait_for(&format!("{alias} up"), UP, || is_up(p.controller, alias)).await;
-    }
+    let p = cluster("cluster-dfs-figures", 23, 1).await;
+    let cn = p.compute[0];
     scalar(
         p.data[0],
         "db = database('dfs://fig', VALUE, 2024.01.01..2024.01.10); \
@@ -666,7 +487,7 @@ async fn pushdown_figures() {
         let mut bytes = u64::MAX;
         for _ in 0..3 {
             let (b, start) = (rchar(), std::time::Instant::now());
-            run(p.compute, &q).await.unwrap();
+            run(cn, &q).await.unwrap();
             best = best.min(start.elapsed());
             bytes = bytes.min(rchar() - b);
         }
@@ -675,8 +496,5 @@ async fn pushdown_figures() {
             best.as_secs_f64() * 1e3,
             bytes as f64 / 1e6
         );
-    }
-    if std::env::var_os("PORPOISE_KEEP").is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -120,14 +120,12 @@ async fn dfs_writes_survive_a_leader_failover() {
         assert_eq!(*n, ROWS, "batch {b} is not whole");
     }
     let total: i64 = counts.values().sum();
-    let other = run(
+    let other = scalar(
         dn[0],
         "exec count(*) from loadTable('dfs://failover', 'pt')",
     )
     .await
-    .unwrap()
-    .unwrap()
-    .to_string();
+    .unwrap();
     assert_eq!(
         other,
         total.to_string(),

@@ -10,6 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::layout::Layout;
 use common::*;
 
 const UP: Duration = Duration::from_secs(90);
@@ -34,75 +35,19 @@ fn localize(text: &str, off: u16, data_root: &Path) -> String {
 }
 
 /// A "container" root: `clusterDemo/{config,data,log}` with the seed's files.
-fn root(dir: &Path, name: &str, off: u16) -> PathBuf {
-    let r = dir.join(name);
-    let cfg = r.join("clusterDemo/config");
-    std::fs::create_dir_all(&cfg).unwrap();
+fn root(dir: &Path, name: &str, off: u16) -> Layout {
+    let r = Layout::new(dir.join(name), "clusterDemo/", true);
     for f in std::fs::read_dir(fixtures()).unwrap() {
         let f = f.unwrap().path();
         let text = std::fs::read_to_string(&f).unwrap();
-        let name = f.file_name().unwrap().to_owned();
-        std::fs::write(cfg.join(name), localize(&text, off, &r.join("ddb"))).unwrap();
+        let name = f.file_name().unwrap().to_str().unwrap();
+        r.write(name, &localize(&text, off, &r.dir.join("ddb")));
     }
     r
 }
 
-fn controller(root: &Path, i: usize) -> Proc {
-    let cfg = format!("clusterDemo/config/controller{i}.cfg");
-    let log = format!("clusterDemo/log/controller{i}.log");
-    Proc::spawn(
-        &format!("controller{i}"),
-        root,
-        &[
-            "-console",
-            "0",
-            "-mode",
-            "controller",
-            "-home",
-            "clusterDemo/data",
-            "-script",
-            "dolphindb.dos",
-            "-config",
-            &cfg,
-            "-logFile",
-            &log,
-            "-nodesFile",
-            "clusterDemo/config/cluster.nodes",
-            "-clusterConfig",
-            "clusterDemo/config/cluster.cfg",
-        ],
-    )
-}
-
-fn agent(root: &Path, i: usize) -> Proc {
-    let cfg = format!("clusterDemo/config/agent{i}.cfg");
-    let log = format!("clusterDemo/log/agent{i}.log");
-    Proc::spawn(
-        &format!("agent{i}"),
-        root,
-        &[
-            "-console",
-            "0",
-            "-mode",
-            "agent",
-            "-home",
-            "clusterDemo/data",
-            "-script",
-            "dolphindb.dos",
-            "-config",
-            &cfg,
-            "-logFile",
-            &log,
-        ],
-    )
-}
-
 async fn leader_of(port: u16) -> Option<String> {
-    run(port, "getActiveMaster()")
-        .await
-        .ok()
-        .flatten()
-        .map(|v| v.to_string())
+    scalar(port, "getActiveMaster()").await.ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,10 +56,12 @@ async fn seed_ha_files_run_and_survive_the_leader_dying() {
     let dir = temp_dir("ha");
     let croot = root(&dir, "controllers", off);
     let aroot = root(&dir, "agents", off);
-    let _reaper = Reaper(vec![aroot.join("clusterDemo/data")]);
+    let _reaper = Reaper(vec![aroot.home()]);
     let ctl_ports = [8901 + off, 8902 + off, 8903 + off];
-    let mut controllers: Vec<Option<Proc>> = (1..=3).map(|i| Some(controller(&croot, i))).collect();
-    let mut agents: Vec<Proc> = (1..=3).map(|i| agent(&aroot, i)).collect();
+    let mut controllers: Vec<Option<Proc>> = (1..=3)
+        .map(|i| Some(croot.controller(&format!("controller{i}"))))
+        .collect();
+    let mut agents: Vec<Proc> = (1..=3).map(|i| aroot.agent(&format!("agent{i}"))).collect();
 
     // A leader, the agents up, then the data nodes through the leader.
     let mut leader = String::new();
@@ -159,22 +106,12 @@ async fn seed_ha_files_run_and_survive_the_leader_dying() {
     let data_ports = [8711 + off, 8811 + off, 8911 + off];
     for (i, port) in data_ports.iter().enumerate() {
         let alias = format!("P{}-node1", i + 1);
-        wait_for(&alias, UP, || async {
-            run(*port, "getNodeAlias()").await.is_ok()
-        })
-        .await;
-        let a = run(*port, "getNodeAlias()")
-            .await
-            .unwrap()
-            .unwrap()
-            .to_string();
+        wait_serving(*port, UP).await;
+        let a = scalar(*port, "getNodeAlias()").await.unwrap();
         assert_eq!(a, alias);
         // cluster.cfg's P1-%/P2-%/P3-% entries reach each node.
-        let pn = run(*port, "getConfig(\"publicName\")")
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(pn.to_string(), "127.0.0.1");
+        let pn = scalar(*port, "getConfig(\"publicName\")").await.unwrap();
+        assert_eq!(pn, "127.0.0.1");
     }
 
     // kill -9 the leader: another leads, and sees every agent and data node up.
@@ -194,14 +131,10 @@ async fn seed_ha_files_run_and_survive_the_leader_dying() {
     let new_leader = leader_of(others[0]).await.unwrap();
     let nl: usize = new_leader.trim_start_matches("controller").parse().unwrap();
     let nl_port = ctl_ports[nl - 1];
-    for alias in [
+    let all = [
         "agent1", "agent2", "agent3", "P1-node1", "P2-node1", "P3-node1",
-    ] {
-        wait_for(&format!("{alias} up on the new leader"), UP, || {
-            is_up(nl_port, alias)
-        })
-        .await;
-    }
+    ];
+    wait_up(nl_port, &all, UP).await;
     let t = run(nl_port, "getClusterPerf(true)").await.unwrap().unwrap();
     let names = column(&t, "name");
     let leads = column(&t, "isLeader");
@@ -209,7 +142,7 @@ async fn seed_ha_files_run_and_survive_the_leader_dying() {
     assert_eq!(leads[i], "true");
 
     // The killed controller comes back and follows the new leader.
-    controllers[li - 1] = Some(controller(&croot, li));
+    controllers[li - 1] = Some(croot.controller(&format!("controller{li}")));
     let back = ctl_ports[li - 1];
     wait_for("the old leader rejoins", UP, || async {
         leader_of(back).await.as_deref() == Some(new_leader.as_str())

@@ -6,9 +6,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
+use common::layout::Layout;
 use common::*;
 
 const UP: Duration = Duration::from_secs(60);
@@ -20,13 +20,11 @@ struct Ports {
     compute: u16,
 }
 
-fn write_cfg(dir: &Path, p: &Ports) {
-    let cfg = dir.join("config");
-    std::fs::create_dir_all(&cfg).unwrap();
+fn write_cfg(l: &Layout, p: &Ports) {
     // As the quick project's controller.cfg: no mode= line (-mode says it), a comment; plus a
     // short heartbeat timeout and crash restarts for this test.
-    std::fs::write(
-        cfg.join("controller.cfg"),
+    l.write(
+        "controller.cfg",
         format!(
             "localSite=127.0.0.1:{}:master\nlocalExecutors=2\nmaxConnections=16\nmaxMemSize=5\n\
              webWorkerNum=2\nworkerNum=2\ndfsReplicationFactor=1\ndfsReplicaReliabilityLevel=0\n\
@@ -34,81 +32,31 @@ fn write_cfg(dir: &Path, p: &Ports) {
              perfMonitoring=1\ndfsChunkNodeHeartBeatTimeout=2\ndatanodeRestartInterval=1\n",
             p.controller
         ),
-    )
-    .unwrap();
+    );
     // The agent's localSite ends in ",agent" and workNum is the seed's typo.
-    std::fs::write(
-        cfg.join("agent.cfg"),
+    l.write(
+        "agent.cfg",
         format!(
             "mode=agent\nlocalSite=127.0.0.1:{}:P1-agent,agent\ncontrollerSite=127.0.0.1:{}:master\n\
              workNum=2\nlocalExecutors=2\nmaxMemSize=5\ndataSync=1\nlanCluster=0\n",
             p.agent, p.controller
         ),
-    )
-    .unwrap();
+    );
     // A blank first line, which DolphinDB refuses and porpoise accepts.
-    std::fs::write(
-        cfg.join("cluster.nodes"),
+    l.write(
+        "cluster.nodes",
         format!(
             "\nlocalSite,mode\n127.0.0.1:{}:P1-agent,agent\n127.0.0.1:{}:P1-node1,datanode\n\
              127.0.0.1:{}:P1-cn1,computenode\n",
             p.agent, p.data, p.compute
         ),
-    )
-    .unwrap();
-    std::fs::write(
-        cfg.join("cluster.cfg"),
+    );
+    l.write(
+        "cluster.cfg",
         "maxConnections=32\nmaxMemSize=5\nworkerNum=2\nlocalExecutors=2\nwebWorkerNum=2\n\
          #P1-%.publicName=127.0.0.1\nP1-%.maxConnections=64\nvolumes=/tmp/<ALIAS>-unused\n\
          dataSync=1\nlanCluster=0\n",
-    )
-    .unwrap();
-}
-
-fn controller(dir: &Path) -> Proc {
-    Proc::spawn(
-        "controller",
-        dir,
-        &[
-            "-console",
-            "0",
-            "-mode",
-            "controller",
-            "-home",
-            "data",
-            "-script",
-            "dolphindb.dos",
-            "-config",
-            "config/controller.cfg",
-            "-logFile",
-            "log/controller.log",
-            "-nodesFile",
-            "config/cluster.nodes",
-            "-clusterConfig",
-            "config/cluster.cfg",
-        ],
-    )
-}
-
-fn agent(dir: &Path) -> Proc {
-    Proc::spawn(
-        "agent",
-        dir,
-        &[
-            "-console",
-            "0",
-            "-mode",
-            "agent",
-            "-home",
-            "data",
-            "-script",
-            "dolphindb.dos",
-            "-config",
-            "config/agent.cfg",
-            "-logFile",
-            "log/agent.log",
-        ],
-    )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,12 +68,13 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
         data: 8711 + off,
         compute: 8712 + off,
     };
-    let dir = temp_dir("quick");
-    write_cfg(&dir, &p);
+    let layout = Layout::new(temp_dir("quick"), "", true);
+    let dir = layout.dir.clone();
+    write_cfg(&layout, &p);
     std::fs::write(dir.join("dolphindb.dos"), "x = 1\n").unwrap();
-    let _reaper = Reaper(vec![dir.join("data")]);
-    let mut ctl = controller(&dir);
-    let mut agt = agent(&dir);
+    let _reaper = Reaper(vec![layout.home()]);
+    let mut ctl = layout.controller("controller");
+    let mut agt = layout.agent("agent");
 
     // The controller and the agent come up; the data node waits for startDataNode.
     wait_for("the agent up", UP, || is_up(p.controller, "P1-agent")).await;
@@ -136,44 +85,22 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
         ["master", "P1-agent", "P1-node1", "P1-cn1"],
         "{state:?}"
     );
-    assert_eq!(
-        run(p.controller, "getNodeType()")
-            .await
-            .unwrap()
-            .unwrap()
-            .to_string(),
-        "2"
-    );
+    assert_eq!(scalar(p.controller, "getNodeType()").await.unwrap(), "2");
 
     // startDataNode through the agent; the node takes cluster.cfg entries for its alias.
     run(p.controller, "startDataNode(\"P1-node1\")")
         .await
         .unwrap();
     wait_for("P1-node1 up", UP, || is_up(p.controller, "P1-node1")).await;
-    let alias = run(p.data, "getNodeAlias()").await.unwrap().unwrap();
-    assert_eq!(alias.to_string(), "P1-node1");
-    assert_eq!(
-        run(p.data, "getNodeType()")
-            .await
-            .unwrap()
-            .unwrap()
-            .to_string(),
-        "0"
-    );
+    let alias = scalar(p.data, "getNodeAlias()").await.unwrap();
+    assert_eq!(alias, "P1-node1");
+    assert_eq!(scalar(p.data, "getNodeType()").await.unwrap(), "0");
     let config = |key: &str| format!("getConfig(\"{key}\")");
-    let maxc = run(p.data, &config("maxConnections"))
-        .await
-        .unwrap()
-        .unwrap();
+    let maxc = scalar(p.data, &config("maxConnections")).await.unwrap();
+    assert_eq!(maxc, "64", "the P1-% entry wins over the unqualified one");
+    let volumes = scalar(p.data, &config("volumes")).await.unwrap();
     assert_eq!(
-        maxc.to_string(),
-        "64",
-        "the P1-% entry wins over the unqualified one"
-    );
-    let volumes = run(p.data, &config("volumes")).await.unwrap().unwrap();
-    assert_eq!(
-        volumes.to_string(),
-        "/tmp/P1-node1-unused",
+        volumes, "/tmp/P1-node1-unused",
         "<ALIAS> is the node's alias"
     );
     let agent_log = std::fs::read_to_string(dir.join("log/agent.log")).unwrap();
@@ -181,7 +108,7 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
         agent_log.contains("Unknown configuration parameter [workNum]"),
         "{agent_log}"
     );
-    assert_eq!(run(p.data, "1+1").await.unwrap().unwrap().to_string(), "2");
+    assert_eq!(scalar(p.data, "1+1").await.unwrap(), "2");
     let t = run(p.controller, "getClusterPerf()")
         .await
         .unwrap()
@@ -191,11 +118,7 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
     let agent_site = format!("127.0.0.1:{}:P1-agent", p.agent);
     assert_eq!(column(&t, "agentSite")[1], agent_site);
     assert_eq!(
-        run(p.controller, "getDataNodes()")
-            .await
-            .unwrap()
-            .unwrap()
-            .to_string(),
+        scalar(p.controller, "getDataNodes()").await.unwrap(),
         "[P1-node1]"
     );
 
@@ -217,20 +140,9 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
         .await
         .unwrap();
     wait_for("P1-cn1 up", UP, || is_up(p.controller, "P1-cn1")).await;
+    assert_eq!(scalar(p.compute, "getNodeType()").await.unwrap(), "4");
     assert_eq!(
-        run(p.compute, "getNodeType()")
-            .await
-            .unwrap()
-            .unwrap()
-            .to_string(),
-        "4"
-    );
-    assert_eq!(
-        run(p.controller, "getComputeNodes()")
-            .await
-            .unwrap()
-            .unwrap()
-            .to_string(),
+        scalar(p.controller, "getComputeNodes()").await.unwrap(),
         "[P1-cn1]"
     );
     run(p.controller, "stopComputeNode(\"P1-cn1\")")
@@ -257,7 +169,7 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
     assert!(err.contains("nope"), "{err}");
 
     // kill -9: the agent restarts it after datanodeRestartInterval.
-    let home = dir.join("data");
+    let home = layout.home();
     let pid = agent_pid(&home, "P1-agent", "P1-node1");
     assert!(pid > 0);
     unsafe {
@@ -288,8 +200,8 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
         "the controller stops"
     );
     drop((ctl, agt));
-    let _ctl = controller(&dir);
-    let _agt = agent(&dir);
+    let _ctl = layout.controller("controller");
+    let _agt = layout.agent("agent");
     wait_for("P1-node1 back after a full stop", UP, || {
         is_up(p.controller, "P1-node1")
     })
@@ -308,22 +220,16 @@ async fn quick_cluster_start_stop_crash_and_full_restart() {
     .await;
     let site = format!("127.0.0.2:{}:P1-node1", p.data);
     let controller_site = format!("127.0.0.1:{}:master", p.controller);
-    let _moved = Proc::spawn(
+    let _moved = Proc::node(
         "moved",
         &dir,
+        "datanode",
         &[
-            "-mode",
-            "datanode",
-            "-home",
-            "data",
-            "-localSite",
-            &site,
-            "-logFile",
-            "log/moved.log",
-            "-clusterConfig",
-            "config/cluster.cfg",
-            "-controllerSite",
-            &controller_site,
+            ("-home", "data"),
+            ("-localSite", &site),
+            ("-logFile", "log/moved.log"),
+            ("-clusterConfig", "config/cluster.cfg"),
+            ("-controllerSite", &controller_site),
         ],
     );
     wait_for("P1-node1 registered on 127.0.0.2", UP, || async {

@@ -11,20 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::ha::Ha;
 use common::*;
-use dolphindb::client::{Client, ClientBuilder};
-
-async fn login(port: u16, user: &str, pw: &str) -> Result<Client, String> {
-    let mut b = ClientBuilder::new(format!("127.0.0.1:{port}"));
-    b.with_auth((user, pw));
-    b.connect().await.map_err(|e| e.to_string())
-}
-
-async fn text(c: &mut Client, script: &str) -> Result<String, String> {
-    c.run_script(script)
-        .await
-        .map(|v| v.map(|v| v.to_string()).unwrap_or_default())
-        .map_err(|e| e.to_string())
-}
+use dolphindb::client::Client;
 
 /// Polls `script` on `c` until `ok` accepts its outcome, up to 30 s.
 async fn until(
@@ -91,25 +78,17 @@ async fn users_and_privileges_hold_on_every_node() {
     );
     // The administrator may, through rpc too (it runs as admin on the controller).
     assert_eq!(
-        run(dn2, "rpc(getControllerAlias(), getDataNodes)")
+        scalar(dn2, "rpc(getControllerAlias(), getDataNodes)")
             .await
-            .unwrap()
-            .unwrap()
-            .to_string(),
+            .unwrap(),
         "[dn1, dn2]"
     );
 
     // DFS privileges: a table on data node 1, read by alice once a grant made through data
     // node 2 reaches data node 1, refused again after a revoke made through a controller.
-    run(
-        dn1,
-        r#"db = database("dfs://users_acl", VALUE, 1 2 3)
-           t = table(1 2 3 as id, 4 5 6 as v)
-           db.createPartitionedTable(t, `pt, `id).append!(t)
-           size(t)"#,
-    )
-    .await
-    .unwrap();
+    run(dn1, &small_table_script("dfs://users_acl"))
+        .await
+        .unwrap();
     let q = r#"exec sum(v) from loadTable("dfs://users_acl", "pt")"#;
     let mut a1 = login(dn1, "alice", "pw123").await.unwrap();
     let e = text(&mut a1, q).await.unwrap_err();
@@ -151,15 +130,13 @@ async fn users_and_privileges_hold_on_every_node() {
 
     // rpc and pnodeRun ship user-defined functions; they run as the caller.
     assert_eq!(
-        run(
+        scalar(
             dn1,
             r#"def twice(x): x * 2
                     rpc("dn2", twice, 21)"#
         )
         .await
-        .unwrap()
-        .unwrap()
-        .to_string(),
+        .unwrap(),
         "42"
     );
     let t = run(dn1, "pnodeRun(def(): getNodeAlias())")

@@ -18,12 +18,14 @@ use std::time::{Duration, Instant};
 
 use common::ha::Ha;
 use common::*;
+use dolphindb::client::Client;
 
 /// Bound on one write, faults included: it must come back, with an answer or an error.
 const WRITE_BOUND: Duration = Duration::from_secs(30);
 /// Bound on the cluster coming back after a fault.
 const RECOVERY_BOUND: Duration = Duration::from_secs(60);
 
+#[derive(Default)]
 struct History {
     next: usize,
     acked: Vec<String>,
@@ -32,7 +34,7 @@ struct History {
 
 impl History {
     /// One `createUser` through `port`: Ok(()) when acknowledged.
-    async fn write(&mut self, c: &mut dolphindb::client::Client) -> Result<(), String> {
+    async fn write(&mut self, c: &mut Client) -> Result<(), String> {
         let name = format!("w{}", self.next);
         self.next += 1;
         let started = Instant::now();
@@ -59,17 +61,18 @@ impl History {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn controller_faults_keep_acknowledged_writes() {
-    let mut ha = Ha::start("faults", 23, 1);
+/// The cluster of these tests, ready: its data node's port, a client of it, an empty history.
+async fn start(tag: &str, salt: u32) -> (Ha, u16, Client, History) {
+    let ha = Ha::start(tag, salt, 1);
     ha.wait_ready().await;
     let dn = ha.dn_ports[0];
-    let mut c = client(dn).await.unwrap();
-    let mut h = History {
-        next: 0,
-        acked: Vec::new(),
-        failed: Vec::new(),
-    };
+    let c = client(dn).await.unwrap();
+    (ha, dn, c, History::default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controller_faults_keep_acknowledged_writes() {
+    let (mut ha, dn, mut c, mut h) = start("faults", 23).await;
 
     // 1. SIGKILL the leader during continuous writes.
     for _ in 0..20 {
@@ -101,19 +104,13 @@ async fn controller_faults_keep_acknowledged_writes() {
 
     // The killed controller rejoins.
     ha.start_controller(leader);
-    let back = ha.ctl_ports[leader];
-    let deadline = Instant::now() + RECOVERY_BOUND;
-    loop {
-        let l = run(back, "getActiveMaster()").await.ok().flatten();
-        if l.is_some_and(|l| l.to_string() == format!("ctl{}", new_leader + 1)) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the killed controller did not rejoin"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    ha.wait_follows(
+        leader,
+        new_leader,
+        RECOVERY_BOUND,
+        "the killed controller to rejoin",
+    )
+    .await;
     h.write(&mut c).await.unwrap();
 
     // 2. Lose the quorum: kill the leader and one follower. Writes fail fast and clearly.
@@ -167,8 +164,7 @@ async fn controller_faults_keep_acknowledged_writes() {
         .chain(h.failed.iter().map(|(n, _)| n.clone()))
         .collect();
     for port in std::iter::once(dn).chain(ha.ctl_ports.clone()) {
-        let users = run(port, "getUserList()").await.unwrap().unwrap();
-        let users = column_of_vector(&users.to_string());
+        let users = column_of_vector(&scalar(port, "getUserList()").await.unwrap());
         let unique: BTreeSet<&String> = users.iter().collect();
         assert_eq!(unique.len(), users.len(), "a user listed twice on {port}");
         for a in &h.acked {
@@ -179,7 +175,7 @@ async fn controller_faults_keep_acknowledged_writes() {
         }
     }
     let failed_present = {
-        let users = column_of_vector(&run(dn, "getUserList()").await.unwrap().unwrap().to_string());
+        let users = column_of_vector(&scalar(dn, "getUserList()").await.unwrap());
         h.failed.iter().filter(|(n, _)| users.contains(n)).count()
     };
     eprintln!(
@@ -238,15 +234,7 @@ async fn random_controller_faults_keep_acknowledged_writes() {
         .unwrap_or(10);
     eprintln!("random controller faults: FAULT_SEED={seed} FAULT_ROUNDS={rounds}");
     let mut rng = Rng(seed);
-    let mut ha = Ha::start("random-faults", 29, 1);
-    ha.wait_ready().await;
-    let dn = ha.dn_ports[0];
-    let mut c = client(dn).await.unwrap();
-    let mut h = History {
-        next: 0,
-        acked: Vec::new(),
-        failed: Vec::new(),
-    };
+    let (mut ha, dn, mut c, mut h) = start("random-faults", 29).await;
     for round in 0..rounds {
         for _ in 0..1 + rng.next(10) {
             let _ = h.write(&mut c).await;
@@ -279,7 +267,7 @@ async fn random_controller_faults_keep_acknowledged_writes() {
             );
         }
     }
-    let users = column_of_vector(&run(dn, "getUserList()").await.unwrap().unwrap().to_string());
+    let users = column_of_vector(&scalar(dn, "getUserList()").await.unwrap());
     let unique: BTreeSet<&String> = users.iter().collect();
     assert_eq!(
         unique.len(),

@@ -52,38 +52,12 @@ fn table_of(r: &[(i32, &str, f64, i32)]) -> ConstantImpl {
     tb.build().unwrap().into()
 }
 
-async fn text(c: &mut dolphindb::client::Client, script: &str) -> String {
-    match c.run_script(script).await {
-        Ok(Some(v)) => v.to_string(),
-        Ok(None) => String::new(),
-        Err(e) => panic!("{script}: {e}"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dfs_database_through_the_rust_client() {
     let dir = temp_dir("dfs-rust-client");
     let port = 21_000 + free_offset(&[21_000], 23);
-    let site = format!("127.0.0.1:{port}:node1");
-    let _node = Proc::spawn(
-        "node1",
-        &dir,
-        &[
-            "-console",
-            "0",
-            "-mode",
-            "single",
-            "-home",
-            "data",
-            "-localSite",
-            &site,
-            "-logFile",
-            "node1.log",
-            "-dataSync",
-            "1",
-        ],
-    );
-    wait_for("the node to listen", UP, || async move { listening(port) }).await;
+    let _node = single_node(&dir, "node1", port, &[("-dataSync", "1")]);
+    wait_serving(port, UP).await;
     let mut c = client(port).await.unwrap();
 
     c.run_script(
@@ -114,14 +88,17 @@ async fn dfs_database_through_the_rust_client() {
             &mut c,
             r#"tableInsert(loadTable("dfs://rust_client", "pt"), batch)"#
         )
-        .await,
+        .await
+        .unwrap(),
         "300"
     );
 
     // Read back: counts, sums per symbol, one partition's rows in order.
     let pt = r#"loadTable("dfs://rust_client", "pt")"#;
     assert_eq!(
-        text(&mut c, &format!("exec count(*) from {pt}")).await,
+        text(&mut c, &format!("exec count(*) from {pt}"))
+            .await
+            .unwrap(),
         "1500"
     );
     let mut want: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
@@ -196,11 +173,13 @@ async fn dfs_database_through_the_rust_client() {
         .await
         .expect_err("a table of the wrong shape is refused");
     assert_eq!(
-        text(&mut c, &format!("exec count(*) from {pt}")).await,
+        text(&mut c, &format!("exec count(*) from {pt}"))
+            .await
+            .unwrap(),
         "1500"
     );
     // The connection is still usable after the errors.
-    assert_eq!(text(&mut c, "1 + 1").await, "2");
+    assert_eq!(text(&mut c, "1 + 1").await.unwrap(), "2");
 
     // A table handle as the script's value comes back as the table's rows (DolphinDB sends a
     // DFS table as a TABLE form), which the client reads; so does `append!`'s value.

@@ -83,14 +83,7 @@ async fn quick_playground_is_ready_and_stops_on_sigterm() {
     }
     let state = cluster_state(ctl).await.unwrap();
     assert!(state.iter().all(|(_, up)| *up), "{state:?}");
-    assert_eq!(
-        run(data, "getNodeAlias()")
-            .await
-            .unwrap()
-            .unwrap()
-            .to_string(),
-        "P1-node1"
-    );
+    assert_eq!(scalar(data, "getNodeAlias()").await.unwrap(), "P1-node1");
     stop(p, &[ctl, 8710 + off, data]);
     let _ = std::fs::remove_dir_all(&root);
 }
@@ -107,8 +100,7 @@ async fn ha_playground_controllers_agree_on_the_leader() {
     let controllers = [8901 + off, 8902 + off, 8903 + off];
     let mut leaders = Vec::new();
     for port in controllers {
-        let l = run(port, "getActiveMaster()").await.unwrap().unwrap();
-        leaders.push(l.to_string());
+        leaders.push(scalar(port, "getActiveMaster()").await.unwrap());
     }
     assert!(leaders.iter().all(|l| l == &leaders[0]), "{leaders:?}");
     assert!(line.contains(&leaders[0]), "{line}");
@@ -138,11 +130,8 @@ async fn ha_playground_controllers_agree_on_the_leader() {
             "{a}: {log}"
         );
     }
-    let l = run(controllers[0], "getActiveMaster()")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(l.to_string().starts_with("controller"));
+    let l = scalar(controllers[0], "getActiveMaster()").await.unwrap();
+    assert!(l.starts_with("controller"));
     stop(p, &ports);
     let _ = std::fs::remove_dir_all(&root);
 }

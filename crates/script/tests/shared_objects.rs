@@ -36,6 +36,30 @@ fn one_row(k: i32, i: i32) -> Value {
     ))
 }
 
+/// A host of its own and a session on it.
+fn host_and_session() -> (Arc<dyn Host>, Session) {
+    let host: Arc<dyn Host> = Arc::new(LocalHost::new());
+    let s = Session::new(host.clone());
+    (host, s)
+}
+
+/// The shared table `name` as the host holds it now.
+fn shared_table(host: &Arc<dyn Host>, name: &str) -> Arc<Table> {
+    match host.shared(name) {
+        Some(Value::Table(t)) => t,
+        _ => panic!("{name} is gone"),
+    }
+}
+
+/// Even sessions all write k = 0, so their rows are identical to each other's.
+fn key(session: i32) -> i32 {
+    if session % 2 == 0 {
+        0
+    } else {
+        session
+    }
+}
+
 fn int_column(t: &Table, name: &str) -> Vec<i32> {
     match t.column(name).map(|c| &c.data) {
         Some(value::Data::I32(x)) => x.clone(),
@@ -44,7 +68,6 @@ fn int_column(t: &Table, name: &str) -> Vec<i32> {
 }
 
 /// The rows one session appends in one round: 9 paths, each one row (k, i * 10 + path).
-/// Even sessions all write k = 0, so their rows are identical across sessions.
 fn round(s: &mut Session, k: i32, i: i32) {
     let v = |p: i32| i * 10 + p;
     run(
@@ -74,8 +97,7 @@ fn round(s: &mut Session, k: i32, i: i32) {
 
 #[test]
 fn concurrent_sessions_never_lose_rows_of_a_shared_table() {
-    let host: Arc<dyn Host> = Arc::new(LocalHost::new());
-    let mut setup = Session::new(host.clone());
+    let (host, mut setup) = host_and_session();
     run(
         &mut setup,
         "share table(100:0, `k`i, [INT,INT]) as race\nshare table(0 as n) as counter",
@@ -89,9 +111,8 @@ fn concurrent_sessions_never_lose_rows_of_a_shared_table() {
                     &mut s,
                     "def addRow(mutable t, k, i) { t.append!(table(k as k, i as i)) }",
                 );
-                let k = if id % 2 == 0 { 0 } else { id };
                 for i in 0..ROUNDS {
-                    round(&mut s, k, i);
+                    round(&mut s, key(id), i);
                 }
             })
         })
@@ -99,34 +120,30 @@ fn concurrent_sessions_never_lose_rows_of_a_shared_table() {
     for t in threads {
         t.join().unwrap();
     }
-    let Some(Value::Table(t)) = host.shared("race") else {
-        panic!("race is gone")
-    };
+    let t = shared_table(&host, "race");
     let mut got: HashMap<(i32, i32), usize> = HashMap::new();
     for (k, i) in int_column(&t, "k").into_iter().zip(int_column(&t, "i")) {
         *got.entry((k, i)).or_default() += 1;
     }
     let mut want: HashMap<(i32, i32), usize> = HashMap::new();
     for id in 0..SESSIONS {
-        let k = if id % 2 == 0 { 0 } else { id };
         for i in 0..ROUNDS {
             for p in 0..9 {
-                *want.entry((k, i * 10 + p)).or_default() += 1;
+                *want.entry((key(id), i * 10 + p)).or_default() += 1;
             }
         }
     }
     assert_eq!(t.rows(), (SESSIONS * ROUNDS * 9) as usize);
     assert_eq!(got, want);
-    let Some(Value::Table(c)) = host.shared("counter") else {
-        panic!("counter is gone")
-    };
-    assert_eq!(int_column(&c, "n"), vec![SESSIONS * ROUNDS]);
+    assert_eq!(
+        int_column(&shared_table(&host, "counter"), "n"),
+        vec![SESSIONS * ROUNDS]
+    );
 }
 
 #[test]
 fn a_mutable_parameter_changes_the_shared_object_itself() {
-    let host: Arc<dyn Host> = Arc::new(LocalHost::new());
-    let mut s = Session::new(host.clone());
+    let (host, mut s) = host_and_session();
     let v = run(
         &mut s,
         "share table(1 2 as x) as mutShared\n\
@@ -134,9 +151,7 @@ fn a_mutable_parameter_changes_the_shared_object_itself() {
          grow(mutShared, 3)",
     );
     assert_eq!(v.as_i64(), Some(3));
-    let Some(Value::Table(t)) = host.shared("mutShared") else {
-        panic!("mutShared is gone")
-    };
+    let t = shared_table(&host, "mutShared");
     assert_eq!(t.name, "mutShared");
     assert_eq!(int_column(&t, "x"), vec![1, 2, 3]);
 }

@@ -3,16 +3,19 @@
 // sessions, paging, and that malformed frames get an error while the server keeps serving.
 // The engine here is a small fake, so these tests pin the protocol, not the language.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::*;
 use dolphindb::client::ClientBuilder;
 use dolphindb::types::{
     ConstantImpl, DolphinString, Int, IntVector, ScalarImpl, Symbol, TableBuilder, VectorImpl,
 };
 use dolphindb::BehaviorOptions;
-use server::{Config, Engine, EngineFactory, Server};
+use server::{Engine, EngineFactory, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use value::{DataType, Table, Value, Vector};
@@ -97,20 +100,9 @@ fn fake() -> EngineFactory {
     })
 }
 
+/// A node with the fake engine.
 async fn start() -> (Server, String) {
-    let mut config = Config::default();
-    config.local_site.port = 0;
-    config.local_site.host = "127.0.0.1".into();
-    config.worker_num = 4;
-    let server = Server::start(config, fake()).await.unwrap();
-    let addr = format!("127.0.0.1:{}", server.local_addr().port());
-    (server, addr)
-}
-
-async fn client(addr: &str) -> dolphindb::client::Client {
-    let mut b = ClientBuilder::new(addr.to_string());
-    b.with_auth(("admin", "123456"));
-    b.connect().await.unwrap()
+    start_node(4, &[], fake()).await
 }
 
 fn int_of(c: &ConstantImpl) -> i64 {

@@ -2,28 +2,15 @@
 // introspection the client's own suite relies on (getConsoleJobs with each request's options,
 // the peer address), user functions called by `function` requests, and table naming.
 
-use dolphindb::client::{Client, ClientBuilder};
+mod common;
+
+use common::*;
 use dolphindb::types::{Bool, ConstantImpl, DolphinString, Int, IntVector, StringVector};
 use dolphindb::BehaviorOptions;
-use server::{script_engine, Config, Server};
+use server::{script_engine, Server};
 
 async fn start() -> (Server, String) {
-    let mut config = Config::default();
-    config.local_site.port = 0;
-    config.local_site.host = "127.0.0.1".into();
-    config.worker_num = 2;
-    let server = Server::start(config, script_engine()).await.unwrap();
-    let addr = format!("127.0.0.1:{}", server.local_addr().port());
-    (server, addr)
-}
-
-async fn client(addr: &str, option: Option<BehaviorOptions>) -> Client {
-    let mut b = ClientBuilder::new(addr.to_string());
-    b.with_auth(("admin", "123456"));
-    if let Some(o) = option {
-        b.with_option(o);
-    }
-    b.connect().await.unwrap()
+    start_node(2, &[], script_engine()).await
 }
 
 const MY_JOB: &str = "from getConsoleJobs() where sessionId=getCurrentSessionAndUser()[0]";
@@ -35,7 +22,7 @@ async fn console_jobs_report_each_requests_priority_and_parallelism() {
     for (priority, want) in [(0, 0), (4, 4), (9, 8)] {
         let mut o = BehaviorOptions::default();
         o.with_priority(priority);
-        let mut c = client(&addr, Some(o)).await;
+        let mut c = client_with(&addr, Some(o)).await;
         let v = c
             .run_script(&format!("exec priority {MY_JOB}"))
             .await
@@ -43,7 +30,7 @@ async fn console_jobs_report_each_requests_priority_and_parallelism() {
         assert_eq!(v.unwrap(), IntVector::from_raw(&[want]).into());
     }
     // Per-request options on a `function` request to a user function.
-    let mut c = client(&addr, None).await;
+    let mut c = client(&addr).await;
     c.run_script(&format!(
         "def get_parallelism(){{ return exec parallelism {MY_JOB} }}"
     ))
@@ -64,7 +51,7 @@ async fn console_jobs_report_each_requests_priority_and_parallelism() {
 #[tokio::test(flavor = "multi_thread")]
 async fn console_jobs_know_the_peer_address() {
     let (server, addr) = start().await;
-    let mut c = client(&addr, None).await;
+    let mut c = client(&addr).await;
     let v = c
         .run_script(&format!(
             "exec string(remoteIp)+\":\"+string(remotePort) {MY_JOB}"
@@ -81,7 +68,7 @@ async fn console_jobs_know_the_peer_address() {
 #[tokio::test(flavor = "multi_thread")]
 async fn user_functions_are_called_with_partial_application() {
     let (server, addr) = start().await;
-    let mut c = client(&addr, None).await;
+    let mut c = client(&addr).await;
     c.run_script("def f(a, b) { return a + b }").await.unwrap();
     let v = c.run_function("f{1}", &[Int::new(2).into()]).await.unwrap();
     assert_eq!(v.unwrap(), Int::new(3).into());
@@ -105,7 +92,7 @@ async fn stream_subscribers_get_backlog_then_new_rows_until_stopped() {
     use futures::StreamExt;
 
     let (server, addr) = start().await;
-    let mut c = client(&addr, None).await;
+    let mut c = client(&addr).await;
     c.run_script(
         "share streamTable(10:0,`data`time,[INT,DATE]) as `st;
          insert into st values(0i..4i,1970.01.01d..1970.01.05d);",
@@ -157,7 +144,7 @@ async fn guests_and_missing_tables_cannot_subscribe() {
     use dolphindb::stream_client::{request::Request, subscriber::SubscriberBuilder};
 
     let (server, addr) = start().await;
-    let mut c = client(&addr, None).await;
+    let mut c = client(&addr).await;
     c.run_script("share streamTable(10:0,`data,[INT]) as `gst")
         .await
         .unwrap();
@@ -179,7 +166,7 @@ async fn guests_and_missing_tables_cannot_subscribe() {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_appends_to_a_shared_table_are_all_kept() {
     let (server, addr) = start().await;
-    let mut c = client(&addr, None).await;
+    let mut c = client(&addr).await;
     c.run_script("share table(1000:0, `k`i, [INT,INT]) as `race")
         .await
         .unwrap();
@@ -189,7 +176,7 @@ async fn concurrent_appends_to_a_shared_table_are_all_kept() {
         .map(|k| {
             let addr = addr.clone();
             tokio::spawn(async move {
-                let mut c = client(&addr, None).await;
+                let mut c = client(&addr).await;
                 for i in 0..each {
                     let script = if i % 2 == 0 {
                         format!("insert into race values({k}i, {i}i)")

@@ -4,36 +4,23 @@
 // `insert into`, `update`), many rounds at once; the final rows are exactly those expected as
 // a multiset, and a subscriber receives every stream row once, in order.
 
+mod common;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
-use dolphindb::client::{Client, ClientBuilder};
+use common::*;
+use dolphindb::client::Client;
 use dolphindb::stream_client::{request::Request, subscriber::SubscriberBuilder};
 use dolphindb::types::{Constant, ConstantImpl};
 use futures::StreamExt;
-use server::{script_engine, Config, Server};
+use server::script_engine;
 
 const SESSIONS: i32 = 6;
 const ROUNDS: i32 = 25;
 /// Rows each session appends to each table per round.
 const PATHS: i32 = 4;
 const STREAM_WAIT: Duration = Duration::from_secs(60);
-
-async fn start() -> (Server, String) {
-    let mut config = Config::default();
-    config.local_site.port = 0;
-    config.local_site.host = "127.0.0.1".into();
-    config.worker_num = 4;
-    let server = Server::start(config, script_engine()).await.unwrap();
-    let addr = format!("127.0.0.1:{}", server.local_addr().port());
-    (server, addr)
-}
-
-async fn client(addr: &str) -> Client {
-    let mut b = ClientBuilder::new(addr.to_string());
-    b.with_auth(("admin", "123456"));
-    b.connect().await.unwrap()
-}
 
 /// Even sessions all write key 0, so their rows are identical to each other's.
 fn key(session: i32) -> i32 {
@@ -88,11 +75,16 @@ fn strings(c: ConstantImpl) -> Vec<String> {
         .collect()
 }
 
+/// The value of `script` (run through `c`), one string per element.
+async fn exec(c: &mut Client, script: &str) -> Vec<String> {
+    strings(c.run_script(script).await.unwrap().unwrap())
+}
+
 async fn rows_of(c: &mut Client, table: &str) -> HashMap<(String, String), usize> {
-    let k = c.run_script(&format!("exec k from {table}")).await.unwrap();
-    let i = c.run_script(&format!("exec i from {table}")).await.unwrap();
+    let k = exec(c, &format!("exec k from {table}")).await;
+    let i = exec(c, &format!("exec i from {table}")).await;
     let mut got = HashMap::new();
-    for row in strings(k.unwrap()).into_iter().zip(strings(i.unwrap())) {
+    for row in k.into_iter().zip(i) {
         *got.entry(row).or_default() += 1;
     }
     got
@@ -100,7 +92,7 @@ async fn rows_of(c: &mut Client, table: &str) -> HashMap<(String, String), usize
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_sessions_keep_every_row_of_shared_and_stream_tables() {
-    let (server, addr) = start().await;
+    let (server, addr) = start_node(4, &[], script_engine()).await;
     let mut c = client(&addr).await;
     c.run_script(
         "share table(100:0, `k`i, [INT,INT]) as race
@@ -154,8 +146,10 @@ async fn concurrent_sessions_keep_every_row_of_shared_and_stream_tables() {
     assert_eq!(streamed, want);
     assert_eq!(rows_of(&mut c, "race").await, want);
     assert_eq!(rows_of(&mut c, "stream").await, want);
-    let n = c.run_script("exec n from counter").await.unwrap().unwrap();
-    assert_eq!(strings(n), vec![(SESSIONS * ROUNDS).to_string()]);
+    assert_eq!(
+        exec(&mut c, "exec n from counter").await,
+        vec![(SESSIONS * ROUNDS).to_string()]
+    );
     // Nothing more arrives: no row was sent twice.
     let extra = tokio::time::timeout(Duration::from_millis(300), sub.next()).await;
     assert!(extra.is_err(), "an extra stream message arrived");

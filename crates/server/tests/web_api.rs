@@ -2,24 +2,23 @@
 //! login, the session cookie, scripts as typed JSON, and every bad input answered with a JSON
 //! error (never an empty page).
 
+mod common;
+
 use std::time::Duration;
 
+use common::*;
 use serde_json::{json, Value as Json};
-use server::{script_engine, Config, Server};
+use server::{script_engine, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 async fn start(login_required: bool) -> (Server, String) {
-    let mut config = Config::default();
-    config.local_site.port = 0;
-    config.local_site.host = "127.0.0.1".into();
-    config.worker_num = 2;
-    if login_required {
-        config.raw.insert("webLoginRequired".into(), "true".into());
-    }
-    let server = Server::start(config, script_engine()).await.unwrap();
-    let addr = format!("127.0.0.1:{}", server.local_addr().port());
-    (server, addr)
+    let raw: &[(&str, &str)] = if login_required {
+        &[("webLoginRequired", "true")]
+    } else {
+        &[]
+    };
+    start_node(2, raw, script_engine()).await
 }
 
 struct Answer {

@@ -1,17 +1,16 @@
 // Proves the binary API over WebSocket on the node's one port, as the JavaScript client uses
 // it: one request per binary message, print output as separate MSG messages, one reply message.
 
+mod common;
+
+use common::*;
 use futures::{SinkExt, StreamExt};
-use server::{script_engine, Config, Server};
+use server::{script_engine, Server};
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
 
 async fn start() -> (Server, u16) {
-    let mut config = Config::default();
-    config.local_site.port = 0;
-    config.local_site.host = "127.0.0.1".into();
-    config.worker_num = 2;
-    let server = Server::start(config, script_engine()).await.unwrap();
+    let (server, _) = start_node(2, &[], script_engine()).await;
     let port = server.local_addr().port();
     (server, port)
 }

@@ -3,33 +3,14 @@
 // every column type round-trips through both methods and byte orders, bad headers are errors,
 // inflation is bounded, and random mutations of compressed objects never panic.
 
+use super::tests::{dec_in as dec, enc as plain, hex, truncations, Rng};
 use super::*;
 use crate::null;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn plain(v: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode(v, &mut out).unwrap();
-    out
-}
 
 fn compressed(v: &Value, method: Method, le: bool) -> Vec<u8> {
     let mut out = Vec::new();
     encode_compressed_with(v, method, le, &mut out).unwrap();
     out
-}
-
-fn dec(b: &[u8], le: bool) -> Value {
-    let (v, n) = decode(b, le).unwrap().expect("complete");
-    assert_eq!(n, b.len(), "decode must consume the whole object");
-    v
 }
 
 fn table(cols: Vec<Vector>) -> Value {
@@ -408,13 +389,8 @@ fn empty_and_plain_tables_compress_as_the_sdk_sends_them() {
 fn truncated_compressed_objects_ask_for_more() {
     let t = table(every_column(6));
     for method in [Method::Lz4, Method::Delta] {
-        let b = compressed(&t, method, true);
-        for cut in 0..b.len() {
-            match decode_partial(&b[..cut], true) {
-                Ok(Decoded::NeedAtLeast(n)) => assert!(n > cut && n <= b.len(), "{n} {cut}"),
-                other => panic!("prefix {cut} gave {other:?}"),
-            }
-        }
+        // Every prefix is incomplete and asks for no more than the object (the extent too).
+        truncations(&compressed(&t, method, true), true);
     }
 }
 
@@ -488,18 +464,6 @@ fn inflation_is_bounded() {
     let mut b = hex(&(int_header(1, 17) + LZ4_INTS));
     b[24..28].copy_from_slice(&i32::MAX.to_le_bytes());
     assert!(decode(&b, true).is_err());
-}
-
-/// xorshift, so the fuzz test needs no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 #[test]

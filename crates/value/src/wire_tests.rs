@@ -4,7 +4,9 @@
 use super::*;
 use crate::null;
 
-fn hex(s: &str) -> Vec<u8> {
+// The helpers marked pub(super) serve the compression tests (wire_compress_tests.rs) too.
+
+pub(super) fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
     (0..s.len())
         .step_by(2)
@@ -12,14 +14,19 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn enc(v: &Value) -> Vec<u8> {
+pub(super) fn enc(v: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     encode(v, &mut out).unwrap();
     out
 }
 
 fn dec(b: &[u8]) -> Value {
-    let (v, n) = decode(b, true).unwrap().expect("complete");
+    dec_in(b, true)
+}
+
+/// Decodes one whole object in the byte order `le` says.
+pub(super) fn dec_in(b: &[u8], le: bool) -> Value {
+    let (v, n) = decode(b, le).unwrap().expect("complete");
     assert_eq!(n, b.len(), "decode must consume the whole object");
     v
 }
@@ -39,7 +46,7 @@ fn round_trip(v: &Value) {
 }
 
 /// Every strict prefix is incomplete, and the length it asks for never exceeds the real one.
-fn truncations(b: &[u8], le: bool) {
+pub(super) fn truncations(b: &[u8], le: bool) {
     for cut in 0..b.len() {
         match decode_partial(&b[..cut], le) {
             Ok(Decoded::NeedAtLeast(n)) => {
@@ -487,10 +494,10 @@ fn limits_give_errors() {
 }
 
 /// A small deterministic generator (xorshift), so the fuzz test needs no dependency.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

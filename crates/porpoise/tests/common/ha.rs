@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::common::{free_offset, run, temp_dir, Proc};
+use crate::common::{free_offset, run, temp_dir, wait_for, Proc};
 
 pub const UP: Duration = Duration::from_secs(90);
 const CONTROLLER_BASE: u16 = 9301;
@@ -92,88 +92,56 @@ impl Ha {
 
     /// Starts controller `i` (0-based) again, or for the first time.
     pub fn start_controller(&mut self, i: usize) {
-        let site = format!("127.0.0.1:{}:ctl{}", self.ctl_ports[i], i + 1);
-        let log = self.path(&format!("log/ctl{}.log", i + 1));
-        let (home, nodes, cfg) = (
-            self.path("home"),
-            self.path("cluster.nodes"),
-            self.path("cluster.cfg"),
-        );
         let routes = self.routes[i].clone();
         let env: Vec<(&str, &str)> = if routes.is_empty() {
             Vec::new()
         } else {
             vec![("PORPOISE_RAFT_ROUTES", routes.as_str())]
         };
-        let p = Proc::spawn_env(
-            &format!("ctl{}", i + 1),
-            &self.dir,
-            &[
-                "-mode",
-                "controller",
-                "-home",
-                &home,
-                "-localSite",
-                &site,
-                "-console",
-                "0",
-                "-logFile",
-                &log,
-                "-nodesFile",
-                &nodes,
-                "-clusterConfig",
-                &cfg,
-                "-dfsHAMode",
-                "Raft",
-                "-workerNum",
-                "2",
-                "-localExecutors",
-                "1",
-                "-dataSync",
-                "0",
-            ],
-            &env,
-        );
+        let more = [
+            ("-dfsHAMode", "Raft"),
+            ("-workerNum", "2"),
+            ("-localExecutors", "1"),
+            ("-dataSync", "0"),
+        ]
+        .map(|(k, v)| (k, v.to_string()));
+        let alias = format!("ctl{}", i + 1);
+        let p = self.spawn(&alias, "controller", self.ctl_ports[i], &more, &env);
         self.controllers[i] = Some(p);
     }
 
     fn data_node(&self, i: usize) -> Proc {
-        let site = format!("127.0.0.1:{}:dn{}", self.dn_ports[i], i + 1);
-        let log = self.path(&format!("log/dn{}.log", i + 1));
         let sites: Vec<String> = self
             .ctl_ports
             .iter()
             .enumerate()
             .map(|(j, p)| format!("127.0.0.1:{p}:ctl{}:controller", j + 1))
             .collect();
-        let sites = sites.join(",");
-        let (home, nodes, cfg) = (
-            self.path("home"),
-            self.path("cluster.nodes"),
-            self.path("cluster.cfg"),
-        );
-        Proc::spawn(
-            &format!("dn{}", i + 1),
-            &self.dir,
-            &[
-                "-mode",
-                "datanode",
-                "-home",
-                &home,
-                "-localSite",
-                &site,
-                "-console",
-                "0",
-                "-logFile",
-                &log,
-                "-nodesFile",
-                &nodes,
-                "-clusterConfig",
-                &cfg,
-                "-sites",
-                &sites,
-            ],
-        )
+        let alias = format!("dn{}", i + 1);
+        let more = [("-sites", sites.join(","))];
+        self.spawn(&alias, "datanode", self.dn_ports[i], &more, &[])
+    }
+
+    /// Starts node `alias` on `port` with the cluster's files (home, its log, cluster.nodes,
+    /// cluster.cfg) and the flags in `more`.
+    fn spawn(
+        &self,
+        alias: &str,
+        mode: &str,
+        port: u16,
+        more: &[(&'static str, String)],
+        env: &[(&str, &str)],
+    ) -> Proc {
+        let mut flags = vec![
+            ("-home", self.path("home")),
+            ("-localSite", format!("127.0.0.1:{port}:{alias}")),
+            ("-logFile", self.path(&format!("log/{alias}.log"))),
+            ("-nodesFile", self.path("cluster.nodes")),
+            ("-clusterConfig", self.path("cluster.cfg")),
+        ];
+        flags.extend_from_slice(more);
+        let flags: Vec<(&str, &str)> = flags.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Proc::node_env(alias, &self.dir, mode, &flags, env)
     }
 
     /// SIGKILLs controller `i` and waits for it to be gone.
@@ -201,6 +169,18 @@ impl Ha {
             }
         }
         None
+    }
+
+    /// Waits until controller `i` names controller `leader` the leader (one that was killed or
+    /// cut off has rejoined), up to `t`; panics with `what` on timeout.
+    pub async fn wait_follows(&self, i: usize, leader: usize, t: Duration, what: &str) {
+        let port = self.ctl_ports[i];
+        let want = format!("ctl{}", leader + 1);
+        wait_for(what, t, || async {
+            let l = run(port, "getActiveMaster()").await.ok().flatten();
+            l.is_some_and(|l| l.to_string() == want)
+        })
+        .await;
     }
 
     /// Waits until a controller leads, the cluster's files are in its state (the first start's

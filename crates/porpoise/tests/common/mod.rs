@@ -1,9 +1,11 @@
 //! Helpers for the multi-process tests: the porpoise binary, free loopback ports, processes
 //! that are killed with their children when a test fails, and the official Rust client.
+//! `layout` starts clusters from cfg files, `ha` a Raft cluster without agents.
 
 #![allow(dead_code)]
 
 pub mod ha;
+pub mod layout;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -60,6 +62,26 @@ pub struct Proc {
 impl Proc {
     pub fn spawn(name: &str, cwd: &Path, args: &[&str]) -> Proc {
         Proc::spawn_env(name, cwd, args, &[])
+    }
+
+    /// A porpoise node: `-console 0 -mode <mode>` and `flags`, each a `-name value` pair.
+    pub fn node(name: &str, cwd: &Path, mode: &str, flags: &[(&str, &str)]) -> Proc {
+        Proc::node_env(name, cwd, mode, flags, &[])
+    }
+
+    /// `node` with environment variables set for the process.
+    pub fn node_env(
+        name: &str,
+        cwd: &Path,
+        mode: &str,
+        flags: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Proc {
+        let mut args = vec!["-console", "0", "-mode", mode];
+        for (k, v) in flags {
+            args.extend([*k, *v]);
+        }
+        Proc::spawn_env(name, cwd, &args, env)
     }
 
     /// `spawn` with environment variables set for the process.
@@ -133,17 +155,63 @@ pub fn listening(port: u16) -> bool {
     .is_ok()
 }
 
+/// A standalone node `alias` on `port` (home `dir/data`, log `dir/<alias>.log`) with `flags`
+/// added; `wait_serving` waits for it.
+pub fn single_node(dir: &Path, alias: &str, port: u16, flags: &[(&str, &str)]) -> Proc {
+    let site = format!("127.0.0.1:{port}:{alias}");
+    let log = format!("{alias}.log");
+    let mut all = vec![
+        ("-home", "data"),
+        ("-localSite", site.as_str()),
+        ("-logFile", log.as_str()),
+    ];
+    all.extend_from_slice(flags);
+    Proc::node(alias, dir, "single", &all)
+}
+
+/// A script that creates the database `db` (VALUE 1 2 3) and in it the table `pt` with the
+/// rows id 1 2 3, v 4 5 6 (sum(v) is 15).
+pub fn small_table_script(db: &str) -> String {
+    format!(
+        r#"db = database("{db}", VALUE, 1 2 3)
+           t = table(1 2 3 as id, 4 5 6 as v)
+           db.createPartitionedTable(t, `pt, `id).append!(t)
+           size(t)"#
+    )
+}
+
+/// The official client, logged in as `user`.
+pub async fn login(port: u16, user: &str, password: &str) -> Result<Client, String> {
+    let mut b = ClientBuilder::new(format!("127.0.0.1:{port}"));
+    b.with_auth((user, password));
+    b.connect().await.map_err(|e| e.to_string())
+}
+
 /// The official client, logged in as admin.
 pub async fn client(port: u16) -> Result<Client, String> {
-    let mut b = ClientBuilder::new(format!("127.0.0.1:{port}"));
-    b.with_auth(("admin", "123456"));
-    b.connect().await.map_err(|e| e.to_string())
+    login(port, "admin", "123456").await
 }
 
 /// Runs a script through the official client on `port`.
 pub async fn run(port: u16, script: &str) -> Result<Option<ConstantImpl>, String> {
     let mut c = client(port).await?;
     c.run_script(script).await.map_err(|e| e.to_string())
+}
+
+/// `run`'s value as text; a script without a value is an error.
+pub async fn scalar(port: u16, script: &str) -> Result<String, String> {
+    run(port, script)
+        .await?
+        .map(|v| v.to_string())
+        .ok_or_else(|| "no result".to_string())
+}
+
+/// Runs `script` on `c`, its value as text (empty when it has none).
+pub async fn text(c: &mut Client, script: &str) -> Result<String, String> {
+    c.run_script(script)
+        .await
+        .map(|v| v.map(|v| v.to_string()).unwrap_or_default())
+        .map_err(|e| e.to_string())
 }
 
 /// A column of a table as text, one element per row.
@@ -204,8 +272,24 @@ where
         if Instant::now() >= deadline {
             panic!("timed out after {:?} waiting for {what}", t);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Short: a node that starts in a few hundred ms (single_users) is seen at once.
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Waits until the controller on `port` sees each of `aliases` up.
+pub async fn wait_up(port: u16, aliases: &[&str], t: Duration) {
+    for alias in aliases {
+        wait_for(&format!("{alias} up on {port}"), t, || is_up(port, alias)).await;
+    }
+}
+
+/// Waits until the node on `port` runs scripts.
+pub async fn wait_serving(port: u16, t: Duration) {
+    wait_for(&format!("a node serving on {port}"), t, || async move {
+        run(port, "1").await.is_ok()
+    })
+    .await;
 }
 
 /// The pid the agent records for `alias` (its state file under `home/<agent>/`).
@@ -217,14 +301,17 @@ pub fn agent_pid(home: &Path, agent: &str, alias: &str) -> u32 {
     };
     let rest = &text[i..];
     rest.find("\"pid\":")
-        .and_then(|j| {
-            rest[j + 6..]
-                .trim_start()
-                .split(|c: char| !c.is_ascii_digit())
-                .next()
-                .and_then(|n| n.parse().ok())
-        })
+        .map(|j| leading_number(&rest[j + 6..]))
         .unwrap_or(0)
+}
+
+/// The number `s` starts with (after white space), 0 when there is none.
+fn leading_number<T: std::str::FromStr + Default>(s: &str) -> T {
+    s.trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_default()
 }
 
 /// On drop, kills the nodes the agents under `homes` recorded (they run in process groups of
@@ -241,12 +328,7 @@ impl Drop for Reaper {
                 let text =
                     std::fs::read_to_string(d.path().join("agent_nodes.json")).unwrap_or_default();
                 for part in text.split("\"pid\":").skip(1) {
-                    let pid: i32 = part
-                        .trim_start()
-                        .split(|c: char| !c.is_ascii_digit())
-                        .next()
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0);
+                    let pid: i32 = leading_number(part);
                     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
                     if pid > 0 && cmdline.windows(10).any(|w| w == b"-localSite") {
                         // SAFETY: kill has no memory-safety preconditions.
