@@ -166,7 +166,7 @@ fn taq_queries_before_and_after() {
     };
     let dfs = Arc::new(LocalDfs::open_dir(&dir, DfsConfig::default(), cfg).unwrap());
     let mut s = Session::new(Arc::new(LocalHost::with_dfs(dfs.clone())));
-    let mut run = |s: &mut Session, text: &str| s.run_script(text, &mut |_| {}).unwrap();
+    let run = |s: &mut Session, text: &str| s.run_script(text, &mut |_| {}).unwrap();
     let syms: Vec<String> = (0..SYMBOLS).map(|i| format!("S{i}")).collect();
     let d0 = value::temporal::parse("2022.01.03", DataType::Date).unwrap() as i32;
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);

@@ -108,9 +108,6 @@ pub const ND: f64 = -f64::MAX;
 pub fn ints(v: &[i32]) -> Value {
     Value::vector(Vector::from_i32(DataType::Int, v.to_vec()))
 }
-pub fn longs(v: &[i64]) -> Value {
-    Value::vector(Vector::from_i64(DataType::Long, v.to_vec()))
-}
 pub fn doubles(v: &[f64]) -> Value {
     Value::vector(Vector::from_f64(v.to_vec()))
 }
@@ -124,9 +121,6 @@ pub fn strs(v: &[&str]) -> Value {
 }
 pub fn typed_i32(ty: DataType, v: &[i32]) -> Value {
     Value::vector(Vector::from_i32(ty, v.to_vec()))
-}
-pub fn typed_i64(ty: DataType, v: &[i64]) -> Value {
-    Value::vector(Vector::from_i64(ty, v.to_vec()))
 }
 
 /// The payload of a result as i32s (panics on another storage).
