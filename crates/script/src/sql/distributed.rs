@@ -828,10 +828,21 @@ fn partial_aggregates(
         .into_iter()
         .map(|l| l.into_iter().map(concat).collect::<Result<Vec<_>>>())
         .collect::<Result<_>>()?;
-    // Regroup: groups in key order, as `group by` gives them.
+    // Regroup: groups in key order, as `group by` gives them. When no two partitions can hold
+    // the same key, every partition's group is a group of the whole table: only the order is
+    // left to find.
     let g = if p.grouped {
         let refs: Vec<&Vector> = keys.iter().collect();
-        sort_groups(group_ids(&refs, rows), &refs)
+        let g = if partitions_disjoint_on_keys(s, q) {
+            Grouping {
+                ids: (0..rows as u32).collect(),
+                n: rows,
+                first: (0..rows as u32).collect(),
+            }
+        } else {
+            group_ids(&refs, rows)
+        };
+        sort_groups(g, &refs)
     } else {
         Grouping::single(rows)
     };
@@ -917,6 +928,34 @@ fn partial_aggregates(
     let range = row_range(ip, s, result.rows())?;
     result = order_by_range(ip, result, &s.order, None, range)?;
     Ok(Some(finish(s, result, false)))
+}
+
+/// Can no two partitions of the plan give the same `group by` key? True when some keys are
+/// partitioning columns themselves (a value lies in one partition of its level) and the
+/// partitions all differ at those levels (their paths name one partition per level).
+fn partitions_disjoint_on_keys(s: &SelectStmt, q: &Query) -> bool {
+    let levels: Vec<usize> = q
+        .plan
+        .info
+        .partition_columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            s.group
+                .iter()
+                .any(|g| matches!(&g.expr, Expr::Var(n) if n.eq_ignore_ascii_case(c)))
+        })
+        .map(|(l, _)| l)
+        .collect();
+    if levels.is_empty() {
+        return false;
+    }
+    let mut seen = HashSet::new();
+    q.plan.partitions.iter().all(|p| {
+        let parts: Vec<&str> = p.path.split('/').filter(|x| !x.is_empty()).collect();
+        let key: Option<Vec<&str>> = levels.iter().map(|&l| parts.get(l).copied()).collect();
+        key.is_some_and(|k| seen.insert(k))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
