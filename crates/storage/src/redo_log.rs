@@ -104,32 +104,64 @@ fn wire_bytes(t: &Table) -> usize {
 /// Encodes a record's payload.
 pub(crate) fn encode(r: &Record) -> Result<Vec<u8>> {
     let mut out = Vec::new();
+    encode_into(r, &mut out)?;
+    Ok(out)
+}
+
+/// Largest record buffer `RecordBuffer` keeps for the next record.
+const KEPT_BUFFER_BYTES: usize = 256 << 20;
+
+/// One record buffer kept between writes. A large batch's record (100 MB for a million rows
+/// of a dozen columns) is above the allocator's mmap threshold, so a new buffer each time
+/// meant fresh zeroed pages and their faults on every write; keeping one avoids that, at the
+/// cost of holding at most `KEPT_BUFFER_BYTES`.
+#[derive(Default)]
+pub(crate) struct RecordBuffer(Mutex<Option<Vec<u8>>>);
+
+impl RecordBuffer {
+    /// An empty buffer (the kept one when no other write has it).
+    pub fn take(&self) -> Vec<u8> {
+        self.0.lock().take().unwrap_or_default()
+    }
+
+    /// Returns a buffer for the next write.
+    pub fn give(&self, mut buf: Vec<u8>) {
+        if buf.capacity() <= KEPT_BUFFER_BYTES {
+            buf.clear();
+            *self.0.lock() = Some(buf);
+        }
+    }
+}
+
+/// Encodes a record's payload into `out` (cleared first).
+pub(crate) fn encode_into(r: &Record, out: &mut Vec<u8>) -> Result<()> {
+    out.clear();
     match r {
         Record::Commit { tid, cid, writes } => {
             out.push(1);
-            put_u64(&mut out, *tid);
-            put_u64(&mut out, *cid);
-            put_writes(&mut out, writes)?;
+            put_u64(out, *tid);
+            put_u64(out, *cid);
+            put_writes(out, writes)?;
         }
         Record::Prepare { tid, writes } => {
             out.push(2);
-            put_u64(&mut out, *tid);
-            put_writes(&mut out, writes)?;
+            put_u64(out, *tid);
+            put_writes(out, writes)?;
         }
         Record::CommitPrepared { tid, cid } => {
             out.push(3);
-            put_u64(&mut out, *tid);
-            put_u64(&mut out, *cid);
+            put_u64(out, *tid);
+            put_u64(out, *cid);
         }
         Record::Abort { tid } => {
             out.push(4);
-            put_u64(&mut out, *tid);
+            put_u64(out, *tid);
         }
         Record::Drop { chunk, table, cid } => {
             out.push(5);
-            put_bytes(&mut out, chunk.as_str().as_bytes());
-            put_bytes(&mut out, table.as_bytes());
-            put_u64(&mut out, *cid);
+            put_bytes(out, chunk.as_str().as_bytes());
+            put_bytes(out, table.as_bytes());
+            put_u64(out, *cid);
         }
     }
     if out.len() > RECORD_BYTES_MAX {
@@ -138,7 +170,7 @@ pub(crate) fn encode(r: &Record) -> Result<Vec<u8>> {
             out.len()
         )));
     }
-    Ok(out)
+    Ok(())
 }
 
 struct Cursor<'a> {

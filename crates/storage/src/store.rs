@@ -125,6 +125,8 @@ pub(crate) struct Inner {
     pub root: PathBuf,
     pub cfg: StoreConfig,
     log: RedoLog,
+    /// The redo record buffer kept between writes (see `RecordBuffer`).
+    record_buffer: redo_log::RecordBuffer,
     pub tablets: RwLock<BTreeMap<TabletKey, Arc<Tablet>>>,
     prepared: Mutex<HashMap<u64, PreparedTxn>>,
     applied: Mutex<Applied>,
@@ -176,6 +178,7 @@ impl ChunkStore {
             columns: ColumnCache::new(cfg.column_cache_bytes),
             cfg,
             log,
+            record_buffer: redo_log::RecordBuffer::default(),
             tablets: RwLock::new(BTreeMap::new()),
             prepared: Mutex::new(HashMap::new()),
             applied: Mutex::new(Applied {
@@ -227,12 +230,15 @@ impl ChunkStore {
             return Ok(());
         }
         let rec = Record::Commit { tid, cid, writes };
-        let payload = redo_log::encode(&rec)?;
+        let mut payload = self.inner.record_buffer.take();
+        redo_log::encode_into(&rec, &mut payload)?;
         let Record::Commit { writes, .. } = rec else {
             unreachable!("built above")
         };
         self.inner.wait_for_cache_space()?;
-        let lsn = self.inner.log_durably(&payload)?;
+        let logged = self.inner.log_durably(&payload);
+        self.inner.record_buffer.give(payload);
+        let lsn = logged?;
         self.inner.apply(lsn, lsn, cid, &writes);
         self.inner.mark_done(lsn);
         self.inner.after_write();
@@ -248,12 +254,15 @@ impl ChunkStore {
             )));
         }
         let rec = Record::Prepare { tid, writes };
-        let payload = redo_log::encode(&rec)?;
+        let mut payload = self.inner.record_buffer.take();
+        redo_log::encode_into(&rec, &mut payload)?;
         let Record::Prepare { writes, .. } = rec else {
             unreachable!("built above")
         };
         self.inner.wait_for_cache_space()?;
-        let lsn = self.inner.log_durably(&payload)?;
+        let logged = self.inner.log_durably(&payload);
+        self.inner.record_buffer.give(payload);
+        let lsn = logged?;
         self.inner.prepared.lock().insert(
             tid,
             PreparedTxn {
