@@ -7,7 +7,7 @@ use std::sync::Arc;
 use cluster::replica::ColumnWire;
 use cluster::rpc::{from_blob, to_blob};
 use script::dfs::ColumnSpec;
-use value::{ArrayData, Data, DataType, Table, Value, Vector};
+use value::{DataType, Table, Value, Vector};
 
 fn spec(name: &str, ty: DataType, array: bool) -> ColumnSpec {
     ColumnSpec {
@@ -44,14 +44,7 @@ fn array_column(ty: DataType, rows: &[&[f64]]) -> Vector {
         offsets.push(cells.len() as u32);
     }
     let values = value::convert::cast(&Vector::from_f64(cells), ty, 0).unwrap();
-    Vector {
-        ty,
-        scale: 0,
-        data: Data::Array(ArrayData {
-            offsets,
-            values: Box::new(values),
-        }),
-    }
+    Vector::array(values, offsets)
 }
 
 #[test]

@@ -610,14 +610,7 @@ fn decode(col: ColumnReader, def: &ColumnDef, rows: usize) -> Result<Vector> {
             def.name
         )));
     }
-    Ok(Vector {
-        ty,
-        scale: def.scale,
-        data: Data::Array(ArrayData {
-            offsets,
-            values: Box::new(values),
-        }),
-    })
+    Ok(Vector::array(values, offsets))
 }
 
 /// Builds a SYMBOL vector. Dictionary-decoded values share the dictionary page's buffer, so

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use storage::{ColumnDef, KeepDuplicates, TableSchema, TabletWrite};
-use value::{null, ArrayData, Data, DataType, Key, Table, Vector};
+use value::{null, Data, DataType, Key, Table, Vector};
 
 fn schema() -> TableSchema {
     TableSchema::tsdb(
@@ -73,14 +73,7 @@ fn array(ty: DataType, scale: u8, rows: std::ops::Range<i64>) -> Vector {
         ),
         _ => Data::I64(cells),
     };
-    Vector {
-        ty,
-        scale,
-        data: Data::Array(ArrayData {
-            offsets,
-            values: Box::new(Vector { ty, scale, data }),
-        }),
-    }
+    Vector::array(Vector { ty, scale, data }, offsets)
 }
 
 fn rows(range: std::ops::Range<i64>) -> Table {

@@ -211,12 +211,18 @@ impl Vector {
 
     /// An empty array vector whose cells have type `elem`.
     pub fn empty_array(elem: DataType) -> Vector {
+        Vector::array(Vector::empty(elem), vec![0])
+    }
+
+    /// The array vector whose row `i` is `values[offsets[i]..offsets[i + 1]]` (`offsets` starts
+    /// at 0; the cells' type and scale are the vector's).
+    pub fn array(values: Vector, offsets: Vec<u32>) -> Vector {
         Vector {
-            ty: elem,
-            scale: 0,
+            ty: values.ty,
+            scale: values.scale,
             data: Data::Array(ArrayData {
-                offsets: vec![0],
-                values: Box::new(Vector::empty(elem)),
+                offsets,
+                values: Box::new(values),
             }),
         }
     }

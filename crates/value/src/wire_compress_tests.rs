@@ -236,14 +236,7 @@ fn every_column(rows: usize) -> Vec<Vector> {
         cells.extend((0..k % 3).map(|j| (k + j) as i32));
         offsets.push(cells.len() as u32);
     }
-    cols.push(Vector {
-        ty: Int,
-        scale: 0,
-        data: Data::Array(ArrayData {
-            offsets,
-            values: Box::new(Vector::from_i32(Int, cells)),
-        }),
-    });
+    cols.push(Vector::array(Vector::from_i32(Int, cells), offsets));
     cols.push(Vector::from_values(
         (0..rows).map(|k| Value::int(k as i32)).collect(),
     ));

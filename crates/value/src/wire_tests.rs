@@ -101,14 +101,7 @@ fn array_vec(ty: DataType, rows: &[&[i64]]) -> Vector {
         Storage::F64 => Vector::from_f64(cells.iter().map(|&x| x as f64).collect()),
         _ => Vector::from_i64(ty, cells),
     };
-    Vector {
-        ty,
-        scale: 0,
-        data: Data::Array(ArrayData {
-            offsets,
-            values: Box::new(values),
-        }),
-    }
+    Vector::array(values, offsets)
 }
 
 #[test]
