@@ -1152,23 +1152,34 @@ impl LocalDfs {
         }
     }
 
+    /// The chunks `rows` go to (chunks created for new partitions) and each one's row positions,
+    /// with the table and its tablet schema. Caller holds the commit lock.
+    fn route(
+        &self,
+        db: &str,
+        name: &str,
+        rows: &Table,
+    ) -> Result<(TableMeta, TabletSchema, Vec<(String, Vec<i64>)>)> {
+        let (d, t, scheme, groups) = self.locate_current(db, name, rows)?;
+        let keys: Vec<&Vec<u32>> = groups.keys().collect();
+        let chunks = self.chunks_for_current(&d, &t, &scheme, &keys)?;
+        let schema = tablet_schema(&d, &t);
+        let routed = chunks.into_iter().zip(groups.into_values()).collect();
+        Ok((t, schema, routed))
+    }
+
     fn append_once(&self, db: &str, name: &str, rows: &Table) -> SResult<usize> {
         self.op(|| {
             let _w = lock(&self.commit).map_err(script_err)?;
-            let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
-            let keys: Vec<&Vec<u32>> = groups.keys().collect();
-            let chunks = self
-                .chunks_for_current(&d, &t, &scheme, &keys)
-                .map_err(script_err)?;
-            let schema = tablet_schema(&d, &t);
+            let (t, schema, routed) = self.route(db, name, rows).map_err(script_err)?;
             let mut written = 0;
-            let mut writes = Vec::with_capacity(groups.len());
-            for ((_, idx), chunk) in groups.iter().zip(chunks) {
+            let mut writes = Vec::with_capacity(routed.len());
+            for (chunk, idx) in routed {
                 written += idx.len();
                 let part = if idx.len() == rows.rows() {
                     rows.clone()
                 } else {
-                    take_rows(rows, idx)
+                    take_rows(rows, &idx)
                 };
                 writes.push(Write {
                     kind: WriteKind::Append,
@@ -1193,21 +1204,16 @@ impl LocalDfs {
     ) -> SResult<usize> {
         self.op(|| {
             let _w = lock(&self.commit).map_err(script_err)?;
-            let (d, t, scheme, groups) = self.locate_current(db, name, rows).map_err(script_err)?;
-            let keys: Vec<&Vec<u32>> = groups.keys().collect();
-            let chunks = self
-                .chunks_for_current(&d, &t, &scheme, &keys)
-                .map_err(script_err)?;
-            let schema = tablet_schema(&d, &t);
+            let (t, schema, routed) = self.route(db, name, rows).map_err(script_err)?;
             let cid = self.read(|s| s.counters.last_cid).map_err(script_err)?;
             let upsert = script::builtins::lookup("upsert!")
                 .ok_or_else(|| script::Error::new("upsert! is not available"))?;
             let key_names = Value::vector(Vector::from_strings(key_columns.to_vec()));
             let mut written = 0;
-            let mut writes = Vec::with_capacity(groups.len());
-            for ((_, idx), chunk) in groups.iter().zip(chunks) {
+            let mut writes = Vec::with_capacity(routed.len());
+            for (chunk, idx) in routed {
                 written += idx.len();
-                let new = take_rows(rows, idx);
+                let new = take_rows(rows, &idx);
                 let old = self
                     .scan_tablet(&chunk, &t.id, cid, &schema.columns)
                     .map_err(script_err)?;
