@@ -63,6 +63,9 @@ impl Host for Executors {
     fn dfs(&self) -> Option<Arc<dyn Dfs>> {
         self.0.dfs()
     }
+    fn acl(&self) -> Option<Arc<dyn script::acl::AclStore>> {
+        self.0.acl()
+    }
     fn config(&self, key: &str) -> Option<String> {
         (key == "localExecutors").then(|| self.1.to_string())
     }
@@ -428,7 +431,16 @@ fn every_query_shape_matches_memory() {
         assert_eq!(mem.rows(), batches.iter().map(|b| b.rows()).sum::<usize>());
         s.set_variable("mem", Value::table(mem));
         let mut p = pushing(if k < 2 { 1 } else { 3 });
-        run(&mut p, &format!("pt = loadTable(\"{path}\", `pt)")).unwrap();
+        // A user with read access only: its DFS is the privilege-checking one, which must hand
+        // the map step to the partitions too.
+        run(
+            &mut p,
+            &format!(
+                "createUser(`reader, \"123456\"); grant(`reader, TABLE_READ, \"{path}/pt\"); \
+                 logout(); login(`reader, \"123456\"); pt = loadTable(\"{path}\", `pt)"
+            ),
+        )
+        .unwrap();
         for q in QUERIES {
             checked += 1;
             let on_mem = run(&mut s, &q.replace("{T}", "mem"));

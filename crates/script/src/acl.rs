@@ -729,6 +729,17 @@ impl Dfs for GuardedDfs {
     ) -> crate::Result<Table> {
         self.inner.read_partition_where(plan, part, columns, filter)
     }
+    // The plan was checked when it was made (`plan_scan`), as for the reads above.
+    fn map_partition(
+        &self,
+        plan: &ScanPlan,
+        part: usize,
+        columns: &[String],
+        filter: &crate::sql::pushdown::RowFilter,
+        task: &crate::sql::map_task::MapTask,
+    ) -> crate::Result<crate::dfs::Mapped> {
+        self.inner.map_partition(plan, part, columns, filter, task)
+    }
     fn chunks(&self) -> crate::Result<Table> {
         self.inner.chunks()
     }
